@@ -1,0 +1,837 @@
+/* trosyn-admin: hub administration on the state directory and through the control socket. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "conf.h"
+#include "control.h"
+#include "db.h"
+#include "err.h"
+#include "hex.h"
+#include "hubdb.h"
+#include "jcs.h"
+#include "kdf.h"
+#include "log.h"
+#include "msg.h"
+#include "statedir.h"
+#include "tls.h"
+#include "trosyn-protocol.h"
+
+#define PROG "trosyn-admin"
+#define ADMIN_CONTROL_TIMEOUT_MS 5000
+
+/* Global options and what they lead to. */
+struct admin {
+	const char *config;
+	char state_dir[4096];
+	struct conf conf;
+	int conf_loaded;
+};
+
+/* Print one error line "trosyn-admin: WHAT: WHY". */
+static void
+admin_err(const char *what, const char *why)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, why);
+}
+
+/* Print usage to F. */
+static void
+admin_usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " [-c FILE] [-d DIR] COMMAND [ARGS]\n"
+"  init --site-id ID --hub-id ID [--hub-name NAME]\n"
+"  enroll NODE_ID --output FILE [--name NAME] [--role child|admin]...\n"
+"         [--method psk|certificate]\n"
+"  revoke NODE_ID\n"
+"  nodes [--json]\n"
+"  sessions [--json]\n"
+"  status [--json]\n"
+"\n"
+"  -c, --config FILE     hub configuration (default %s/trosyn/hubd.conf)\n"
+"  -d, --state-dir DIR   hub state directory (default %s/lib/trosyn)\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n",
+	    SYSCONFDIR, LOCALSTATEDIR);
+}
+
+/* Load the hub configuration (missing default file = defaults). */
+static int
+admin_load_conf(struct admin *a)
+{
+	char err[CONF_ERR_LEN];
+	int rc;
+
+	conf_defaults(&a->conf, CONF_HUB);
+	rc = conf_load(&a->conf, a->config != NULL ? a->config :
+	    SYSCONFDIR "/trosyn/hubd.conf", err, sizeof(err));
+	if (rc == TR_ENOTFOUND && a->config == NULL)
+		rc = 0;
+	if (rc != 0) {
+		admin_err("configuration", err);
+		return rc;
+	}
+	a->conf_loaded = 1;
+	if (a->state_dir[0] == '\0')
+		snprintf(a->state_dir, sizeof(a->state_dir), "%s",
+		    a->conf.state_dir[0] != '\0' ? a->conf.state_dir :
+		    LOCALSTATEDIR "/lib/trosyn");
+	return 0;
+}
+
+/* Open the hub database of an initialized state dir. */
+static int
+admin_open_db(struct admin *a, sqlite3 **db)
+{
+	char err[4200];
+	int rc;
+
+	if ((rc = statedir_check(a->state_dir, err, sizeof(err))) != 0) {
+		admin_err("state directory", err);
+		return rc;
+	}
+	if ((rc = hubdb_open(a->state_dir, 0, db)) != 0) {
+		snprintf(err, sizeof(err), "%s/%s: %s", a->state_dir,
+		    STATEDIR_DB, tr_strerror(rc));
+		admin_err("database", err);
+	}
+	return rc;
+}
+
+/*
+ * Ask the running hub; *RESP is its answer with "ok" true.  TR_ENOTFOUND
+ * when the hub is not running.
+ */
+static int
+admin_call(struct admin *a, json_object *req, json_object **resp)
+{
+	char path[4096];
+	json_object *ok;
+	int rc;
+
+	*resp = NULL;
+	if ((rc = statedir_path(a->state_dir, STATEDIR_SOCK, path,
+	    sizeof(path))) != 0)
+		return rc;
+	rc = control_call(path, req, resp, ADMIN_CONTROL_TIMEOUT_MS);
+	if (rc != 0)
+		return rc;
+	if (!json_object_object_get_ex(*resp, "ok", &ok) ||
+	    !json_object_get_boolean(ok)) {
+		json_object_put(*resp);
+		*resp = NULL;
+		return TR_EPROTO;
+	}
+	return 0;
+}
+
+/* Print VAL as one JSON document on stdout. */
+static int
+admin_print_json(json_object *val)
+{
+	const char *s = json_object_to_json_string_ext(val,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (s == NULL)
+		return TR_ENOMEM;
+	printf("%s\n", s);
+	return 0;
+}
+
+/* trosyn-admin init. */
+static int
+admin_init(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "site-id", required_argument, NULL, 's' },
+		{ "hub-id", required_argument, NULL, 'i' },
+		{ "hub-name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *site = NULL, *hub = NULL, *name = NULL;
+	char err[4400];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': site = optarg; break;
+		case 'i': hub = optarg; break;
+		case 'n': name = optarg; break;
+		default: return 2;
+		}
+	}
+	if (site == NULL || hub == NULL || optind != argc) {
+		admin_err("init", "needs --site-id ID and --hub-id ID");
+		return 2;
+	}
+	if (!msg_valid_id(site) || !msg_valid_id(hub)) {
+		admin_err("init", "ids are 1-64 characters of [A-Za-z0-9._-]");
+		return 2;
+	}
+	if (name != NULL && !msg_valid_name(name, strlen(name))) {
+		admin_err("init", "--hub-name is 1-64 bytes of UTF-8");
+		return 2;
+	}
+	if (statedir_init(a->state_dir, site, hub, name, err,
+	    sizeof(err)) != 0) {
+		admin_err("init", err);
+		return 1;
+	}
+	printf("initialized hub %s of site %s in %s\n", hub, site,
+	    a->state_dir);
+	return 0;
+}
+
+/* Read the hub's keys for enrollment. */
+static int
+admin_keys(struct admin *a, struct hub_keys *keys)
+{
+	char err[4400];
+	int rc;
+
+	if ((rc = statedir_check(a->state_dir, err, sizeof(err))) != 0 ||
+	    (rc = statedir_load(a->state_dir, keys, err, sizeof(err))) != 0)
+		admin_err("state directory", err);
+	return rc;
+}
+
+/* Build the credentials document of a new node (PROTOCOL.md section 3). */
+static json_object *
+admin_creds(const struct hub_keys *keys, const struct hubdb_node *node,
+    const char *cert_pem, const char *key_pem)
+{
+	char hexkey[2 * TR_KEY_LEN + 1];
+	json_object *o = json_object_new_object(), *roles;
+
+	roles = json_object_new_array();
+	for (int i = 0; i < node->nroles; i++)
+		json_object_array_add(roles,
+		    json_object_new_string(node->roles[i]));
+	json_object_object_add(o, "site_id", json_object_new_string(keys->site_id));
+	json_object_object_add(o, "node_id", json_object_new_string(node->node_id));
+	if (node->name[0] != '\0')
+		json_object_object_add(o, "node_name",
+		    json_object_new_string(node->name));
+	json_object_object_add(o, "method", json_object_new_string(
+	    node->method == HUB_METHOD_CERT ? "certificate" : "psk"));
+	json_object_object_add(o, "roles", roles);
+	hex_encode(keys->site_key, TR_KEY_LEN, hexkey);
+	json_object_object_add(o, "site_key", json_object_new_string(hexkey));
+	json_object_object_add(o, "hub_cert_sha256",
+	    json_object_new_string(keys->hub_cert_sha256));
+	if (node->method == HUB_METHOD_PSK) {
+		hex_encode(node->node_key, TR_KEY_LEN, hexkey);
+		json_object_object_add(o, "node_key",
+		    json_object_new_string(hexkey));
+	} else {
+		json_object_object_add(o, "cert_pem",
+		    json_object_new_string(cert_pem));
+		json_object_object_add(o, "key_pem",
+		    json_object_new_string(key_pem));
+		json_object_object_add(o, "ca_pem",
+		    json_object_new_string(keys->ca_pem));
+	}
+	kdf_cleanse(hexkey, sizeof(hexkey));
+	return o;
+}
+
+/* trosyn-admin enroll. */
+static int
+admin_enroll(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "method", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *output = NULL, *name = NULL, *method = "psk", *text;
+	char *cert_pem = NULL, *key_pem = NULL;
+	struct hubdb_node node;
+	struct hub_keys keys;
+	json_object *creds = NULL;
+	sqlite3 *db = NULL;
+	struct stat st;
+	int c, rc, status = 1, in_tx = 0;
+
+	memset(&node, 0, sizeof(node));
+	memset(&keys, 0, sizeof(keys));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'n': name = optarg; break;
+		case 'm': method = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "child") != 0 &&
+			    strcmp(optarg, "admin") != 0) {
+				admin_err("enroll", "--role is child or admin");
+				return 2;
+			}
+			if (hubdb_node_has_role(&node, optarg))
+				break;
+			if (node.nroles == CONF_MAX_ROLES)
+				return 2;
+			snprintf(node.roles[node.nroles++], CONF_ROLE_MAX + 1,
+			    "%s", optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || output == NULL) {
+		admin_err("enroll", "needs NODE_ID and --output FILE");
+		return 2;
+	}
+	if (!msg_valid_id(argv[optind])) {
+		admin_err("enroll", "NODE_ID is 1-64 characters of "
+		    "[A-Za-z0-9._-]");
+		return 2;
+	}
+	if (name != NULL && !msg_valid_name(name, strlen(name))) {
+		admin_err("enroll", "--name is 1-64 bytes of UTF-8");
+		return 2;
+	}
+	if (strcmp(method, "psk") == 0)
+		node.method = HUB_METHOD_PSK;
+	else if (strcmp(method, "certificate") == 0)
+		node.method = HUB_METHOD_CERT;
+	else {
+		admin_err("enroll", "--method is psk or certificate");
+		return 2;
+	}
+	if (node.nroles == 0)
+		snprintf(node.roles[node.nroles++], CONF_ROLE_MAX + 1, "child");
+	snprintf(node.node_id, sizeof(node.node_id), "%s", argv[optind]);
+	snprintf(node.name, sizeof(node.name), "%s", name != NULL ? name : "");
+	node.enrolled_ms = msg_now_ms();
+	if (lstat(output, &st) == 0) {
+		admin_err(output, "already exists; not overwriting credentials");
+		return 1;
+	}
+	if (admin_keys(a, &keys) != 0 || admin_open_db(a, &db) != 0)
+		goto out;
+	if (node.method == HUB_METHOD_PSK) {
+		if (kdf_random(node.node_key, TR_KEY_LEN) != 0) {
+			admin_err("enroll", "cannot generate a node key");
+			goto out;
+		}
+	} else if ((rc = tls_make_cert(keys.ca_pem, keys.ca_key_pem,
+	    node.node_id, 0, &cert_pem, &key_pem)) != 0 ||
+	    (rc = tls_pem_sha256(cert_pem, node.cert_sha256)) != 0) {
+		admin_err("enroll", "cannot issue the node certificate");
+		goto out;
+	}
+	/* The node exists only if its credentials were written. */
+	if (db_begin(db) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = hubdb_node_add(db, &node)) != 0) {
+		admin_err(node.node_id, rc == TR_EEXIST ? "already enrolled "
+		    "(revoked ids are not reused)" : tr_strerror(rc));
+		goto out;
+	}
+	creds = admin_creds(&keys, &node, cert_pem, key_pem);
+	text = json_object_to_json_string_ext(creds,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text == NULL || statedir_write_file(output, text, strlen(text),
+	    0600) != 0) {
+		admin_err(output, strerror(errno));
+		goto out;
+	}
+	if (db_commit(db) != 0) {
+		unlink(output);
+		goto out;
+	}
+	in_tx = 0;
+	printf("enrolled %s (%s, roles", node.node_id, method);
+	for (int i = 0; i < node.nroles; i++)
+		printf(" %s", node.roles[i]);
+	printf("); credentials in %s\n", output);
+	status = 0;
+out:
+	if (in_tx)
+		db_rollback(db);
+	db_close(db);
+	json_object_put(creds);
+	if (key_pem != NULL) {
+		kdf_cleanse(key_pem, strlen(key_pem));
+		free(key_pem);
+	}
+	free(cert_pem);
+	kdf_cleanse(&node, sizeof(node));
+	statedir_free(&keys);
+	return status;
+}
+
+/* trosyn-admin revoke. */
+static int
+admin_revoke(struct admin *a, int argc, char **argv)
+{
+	json_object *req = NULL, *resp = NULL, *n;
+	sqlite3 *db = NULL;
+	int rc, status = 1;
+
+	if (argc != 2 || !msg_valid_id(argv[1])) {
+		admin_err("revoke", "needs one NODE_ID");
+		return 2;
+	}
+	if (admin_open_db(a, &db) != 0)
+		goto out;
+	if ((rc = hubdb_node_revoke(db, argv[1])) != 0) {
+		admin_err(argv[1], rc == TR_ENOTFOUND ? "no such node" :
+		    tr_strerror(rc));
+		goto out;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("revoke"));
+	json_object_object_add(req, "node_id", json_object_new_string(argv[1]));
+	rc = admin_call(a, req, &resp);
+	if (rc == 0 && json_object_object_get_ex(resp, "sessions_ended", &n))
+		printf("revoked %s; %d live session(s) ended\n", argv[1],
+		    json_object_get_int(n));
+	else if (rc == TR_ENOTFOUND)
+		printf("revoked %s (hub not running)\n", argv[1]);
+	else {
+		admin_err("revoke", "marked revoked in the database, but the "
+		    "running hub did not confirm ending its sessions");
+		goto out;
+	}
+	status = 0;
+out:
+	json_object_put(req);
+	json_object_put(resp);
+	db_close(db);
+	return status;
+}
+
+/* Parse a "--json" only argument list; -1 on a usage error. */
+static int
+admin_json_flag(int argc, char **argv)
+{
+	if (argc == 1)
+		return 0;
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		return 1;
+	return -1;
+}
+
+/* A timestamp or null. */
+static json_object *
+admin_time(int64_t ms)
+{
+	char buf[32];
+
+	if (ms <= 0)
+		return NULL;
+	msg_format_time(ms, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+/* The hub's live figures by node ("lives"), or NULL when it is not running. */
+static json_object *
+admin_lives(struct admin *a)
+{
+	json_object *req = json_object_new_object(), *resp = NULL, *lives;
+
+	json_object_object_add(req, "cmd", json_object_new_string("lives"));
+	if (admin_call(a, req, &resp) != 0 ||
+	    !json_object_object_get_ex(resp, "lives", &lives)) {
+		json_object_put(req);
+		json_object_put(resp);
+		return NULL;
+	}
+	json_object_get(lives);
+	json_object_put(resp);
+	json_object_put(req);
+	return lives;
+}
+
+/* The live entry of NODE_ID in LIVES, or NULL. */
+static json_object *
+admin_live_of(json_object *lives, const char *node_id)
+{
+	size_t n = lives != NULL ? json_object_array_length(lives) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(lives, i);
+		const char *id;
+
+		if (msg_get_str(l, "node_id", &id) == 0 &&
+		    strcmp(id, node_id) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* A member of a live entry copied, or null. */
+static json_object *
+admin_live_member(json_object *live, const char *key)
+{
+	json_object *v;
+
+	if (live == NULL || !json_object_object_get_ex(live, key, &v))
+		return NULL;
+	return json_object_get(v);
+}
+
+/* State of a node last seen at SEEN_MS: "never", "online" or "offline". */
+static const char *
+admin_state(const struct admin *a, int64_t seen_ms)
+{
+	if (seen_ms <= 0)
+		return "never";
+	if (msg_now_ms() - seen_ms <= 3LL * a->conf.heartbeat_interval * 1000)
+		return "online";
+	return "offline";
+}
+
+/* Every enrolled node with its live figures, as the nodes --json array. */
+static int
+admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
+{
+	struct hubdb_node *nodes = NULL;
+	json_object *arr, *lives;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = hubdb_node_list(db, &nodes, &n)) != 0)
+		return rc;
+	lives = admin_lives(a);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct hubdb_node *nd = &nodes[i];
+		json_object *o = json_object_new_object(), *roles;
+		json_object *live = admin_live_of(lives, nd->node_id), *v;
+		int64_t seen = nd->last_seen_ms;
+		const char *addr = nd->address;
+
+		if (live != NULL && json_object_object_get_ex(live,
+		    "last_seen_ms", &v) && json_object_get_int64(v) > seen) {
+			seen = json_object_get_int64(v);
+			if (msg_get_str(live, "address", &addr) != 0)
+				addr = nd->address;
+		}
+		roles = json_object_new_array();
+		for (int r = 0; r < nd->nroles; r++)
+			json_object_array_add(roles,
+			    json_object_new_string(nd->roles[r]));
+		json_object_object_add(o, "node_id",
+		    json_object_new_string(nd->node_id));
+		json_object_object_add(o, "name", nd->name[0] != '\0' ?
+		    json_object_new_string(nd->name) : NULL);
+		json_object_object_add(o, "roles", roles);
+		json_object_object_add(o, "method", json_object_new_string(
+		    nd->method == HUB_METHOD_CERT ? "certificate" : "psk"));
+		json_object_object_add(o, "revoked",
+		    json_object_new_boolean(nd->revoked));
+		json_object_object_add(o, "state",
+		    json_object_new_string(admin_state(a, seen)));
+		json_object_object_add(o, "last_seen", admin_time(seen));
+		json_object_object_add(o, "address", addr[0] != '\0' ?
+		    json_object_new_string(addr) : NULL);
+		json_object_object_add(o, "last_sync",
+		    admin_time(nd->last_sync_ms));
+		json_object_object_add(o, "cursor",
+		    admin_live_member(live, "cursor"));
+		/* lag needs the journal head: null until the sync journal exists */
+		json_object_object_add(o, "lag", NULL);
+		json_object_object_add(o, "pending",
+		    admin_live_member(live, "pending"));
+		json_object_object_add(o, "disk_free",
+		    admin_live_member(live, "disk_free"));
+		json_object_object_add(o, "last_error",
+		    admin_live_member(live, "last_error"));
+		json_object_array_add(arr, o);
+	}
+	json_object_put(lives);
+	hubdb_nodes_free(nodes, n);
+	*out = arr;
+	return 0;
+}
+
+/* A string member or "-". */
+static const char *
+admin_str_or_dash(json_object *o, const char *key)
+{
+	const char *s;
+
+	return msg_get_str(o, key, &s) == 0 ? s : "-";
+}
+
+/* trosyn-admin nodes. */
+static int
+admin_nodes(struct admin *a, int argc, char **argv)
+{
+	int json = admin_json_flag(argc, argv), status = 1;
+	json_object *arr = NULL;
+	sqlite3 *db = NULL;
+
+	if (json < 0) {
+		admin_err("nodes", "usage: nodes [--json]");
+		return 2;
+	}
+	if (admin_open_db(a, &db) != 0)
+		goto out;
+	if (admin_nodes_json(a, db, &arr) != 0) {
+		admin_err("nodes", "cannot read the node table");
+		goto out;
+	}
+	if (json)
+		admin_print_json(arr);
+	else {
+		printf("%-24s %-8s %-12s %-8s %-24s %s\n", "NODE", "STATE",
+		    "METHOD", "REVOKED", "LAST SEEN", "ADDRESS");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *v;
+			int revoked = json_object_object_get_ex(o, "revoked",
+			    &v) && json_object_get_boolean(v);
+
+			printf("%-24s %-8s %-12s %-8s %-24s %s\n",
+			    admin_str_or_dash(o, "node_id"),
+			    admin_str_or_dash(o, "state"),
+			    admin_str_or_dash(o, "method"),
+			    revoked ? "yes" : "no",
+			    admin_str_or_dash(o, "last_seen"),
+			    admin_str_or_dash(o, "address"));
+		}
+	}
+	status = 0;
+out:
+	json_object_put(arr);
+	db_close(db);
+	return status;
+}
+
+/* trosyn-admin sessions. */
+static int
+admin_sessions(struct admin *a, int argc, char **argv)
+{
+	int json = admin_json_flag(argc, argv), rc;
+	json_object *req, *resp = NULL, *arr = NULL;
+
+	if (json < 0) {
+		admin_err("sessions", "usage: sessions [--json]");
+		return 2;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("sessions"));
+	rc = admin_call(a, req, &resp);
+	json_object_put(req);
+	if (rc == TR_ENOTFOUND) {
+		/* No hub, no live session. */
+		fprintf(stderr, PROG ": sessions: the hub is not running\n");
+		arr = json_object_new_array();
+	} else if (rc != 0 || !json_object_object_get_ex(resp, "sessions",
+	    &arr)) {
+		admin_err("sessions", "the hub did not answer");
+		json_object_put(resp);
+		return 1;
+	} else
+		json_object_get(arr);
+	json_object_put(resp);
+	if (json)
+		admin_print_json(arr);
+	else {
+		printf("%-36s %-24s %-5s %-24s %s\n", "SESSION", "NODE",
+		    "CONNS", "EXPIRES", "ADDRESS");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *v;
+
+			json_object_object_get_ex(o, "connections", &v);
+			printf("%-36s %-24s %-5d %-24s %s\n",
+			    admin_str_or_dash(o, "session_id"),
+			    admin_str_or_dash(o, "node_id"),
+			    json_object_get_int(v),
+			    admin_str_or_dash(o, "expires_at"),
+			    admin_str_or_dash(o, "address"));
+		}
+	}
+	json_object_put(arr);
+	return 0;
+}
+
+/* trosyn-admin status. */
+static int
+admin_status(struct admin *a, int argc, char **argv)
+{
+	int json = admin_json_flag(argc, argv), status = 1, rc;
+	json_object *req, *resp = NULL, *st = NULL, *out, *nodes_arr = NULL;
+	json_object *ports, *counts, *v;
+	char site[TR_ID_MAX + 1] = "", hub[TR_ID_MAX + 1] = "";
+	int online = 0, offline = 0, never = 0;
+	sqlite3 *db = NULL;
+
+	if (json < 0) {
+		admin_err("status", "usage: status [--json]");
+		return 2;
+	}
+	if (admin_open_db(a, &db) != 0)
+		return 1;
+	hubdb_meta_get(db, "site_id", site, sizeof(site));
+	hubdb_meta_get(db, "hub_id", hub, sizeof(hub));
+	if (admin_nodes_json(a, db, &nodes_arr) != 0) {
+		admin_err("status", "cannot read the node table");
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(nodes_arr); i++) {
+		const char *s = admin_str_or_dash(
+		    json_object_array_get_idx(nodes_arr, i), "state");
+
+		if (strcmp(s, "online") == 0)
+			online++;
+		else if (strcmp(s, "offline") == 0)
+			offline++;
+		else
+			never++;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	rc = admin_call(a, req, &resp);
+	json_object_put(req);
+	if (rc == 0)
+		json_object_object_get_ex(resp, "status", &st);
+
+	out = json_object_new_object();
+	json_object_object_add(out, "running", json_object_new_boolean(st != NULL));
+	json_object_object_add(out, "hub_id", json_object_new_string(hub));
+	json_object_object_add(out, "site_id", json_object_new_string(site));
+	if (st != NULL && json_object_object_get_ex(st, "ports", &ports))
+		json_object_get(ports);
+	else {
+		ports = json_object_new_object();
+		json_object_object_add(ports, "main",
+		    json_object_new_int(a->conf.port));
+		json_object_object_add(ports, "file",
+		    json_object_new_int(a->conf.file_port));
+		json_object_object_add(ports, "discovery",
+		    json_object_new_int(a->conf.discovery_port));
+	}
+	json_object_object_add(out, "ports", ports);
+	counts = json_object_new_object();
+	json_object_object_add(counts, "online", json_object_new_int(online));
+	json_object_object_add(counts, "offline", json_object_new_int(offline));
+	json_object_object_add(counts, "never", json_object_new_int(never));
+	json_object_object_add(out, "nodes", counts);
+	json_object_object_add(out, "sessions", json_object_new_int(
+	    st != NULL && json_object_object_get_ex(st, "sessions", &v) ?
+	    json_object_get_int(v) : 0));
+	/* Records, journal and blobs come with the sync journal and blob store. */
+	json_object_object_add(out, "records", json_object_new_int(0));
+	json_object_object_add(out, "journal_head", json_object_new_int(0));
+	json_object_object_add(out, "blobs", json_object_new_int(0));
+	json_object_object_add(out, "queue_depth", json_object_new_int(
+	    st != NULL && json_object_object_get_ex(st, "queue_depth", &v) ?
+	    json_object_get_int(v) : 0));
+	json_object_object_add(out, "workers_busy", json_object_new_int(
+	    st != NULL && json_object_object_get_ex(st, "workers_busy", &v) ?
+	    json_object_get_int(v) : 0));
+	if (json)
+		admin_print_json(out);
+	else {
+		json_object_object_get_ex(out, "ports", &ports);
+		printf("hub %s (site %s): %s\n", hub, site, st != NULL ?
+		    "running" : "not running");
+		json_object_object_get_ex(ports, "main", &v);
+		printf("ports: main %d", json_object_get_int(v));
+		json_object_object_get_ex(ports, "file", &v);
+		printf(", file %d", json_object_get_int(v));
+		json_object_object_get_ex(ports, "discovery", &v);
+		printf(", discovery %d\n", json_object_get_int(v));
+		printf("nodes: %d online, %d offline, %d never seen\n", online,
+		    offline, never);
+		json_object_object_get_ex(out, "sessions", &v);
+		printf("sessions: %d\n", json_object_get_int(v));
+		json_object_object_get_ex(out, "queue_depth", &v);
+		printf("queue: %d waiting", json_object_get_int(v));
+		json_object_object_get_ex(out, "workers_busy", &v);
+		printf(", %d workers busy\n", json_object_get_int(v));
+	}
+	json_object_put(out);
+	status = 0;
+out:
+	json_object_put(resp);
+	json_object_put(nodes_arr);
+	db_close(db);
+	return status;
+}
+
+/* The commands and their handlers. */
+static const struct {
+	const char *name;
+	int (*fn)(struct admin *, int, char **);
+} admin_cmds[] = {
+	{ "init", admin_init },
+	{ "enroll", admin_enroll },
+	{ "revoke", admin_revoke },
+	{ "nodes", admin_nodes },
+	{ "sessions", admin_sessions },
+	{ "status", admin_status },
+};
+
+/* Run trosyn-admin. */
+int
+admin_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct admin a;
+	int c, status;
+
+	memset(&a, 0, sizeof(a));
+	signal(SIGPIPE, SIG_IGN);
+	log_init(PROG, LOG_LEVEL_WARN, 0);
+	while ((c = getopt_long(argc, argv, "+c:d:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'd':
+			snprintf(a.state_dir, sizeof(a.state_dir), "%s", optarg);
+			break;
+		case 'h':
+			admin_usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " " PACKAGE_VERSION "\n");
+			return 0;
+		default:
+			admin_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		admin_usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
+		if (strcmp(argv[optind], admin_cmds[i].name) != 0)
+			continue;
+		if (admin_load_conf(&a) != 0)
+			return 1;
+		status = admin_cmds[i].fn(&a, argc - optind, argv + optind);
+		if (status == 2)
+			admin_usage(stderr);
+		conf_free(&a.conf);
+		return status;
+	}
+	fprintf(stderr, PROG ": %s: unknown command\n", argv[optind]);
+	admin_usage(stderr);
+	return 2;
+}

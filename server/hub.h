@@ -1,0 +1,101 @@
+/* The hub context every hub thread shares, and the per-connection state of the main and file channels. */
+#ifndef TROSYN_HUB_H
+#define TROSYN_HUB_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+#include <sqlite3.h>
+
+#include "acceptor.h"
+#include "authfail.h"
+#include "conf.h"
+#include "conn.h"
+#include "pool.h"
+#include "registry.h"
+#include "statedir.h"
+
+/* Limits a connection works with: a snapshot of the config taken when it starts. */
+struct hub_limits {
+	uint32_t max_message_size;
+	int max_clock_skew;
+	int session_lifetime;
+	uint32_t rotate_every;
+	int heartbeat_interval;
+	int batch_size;
+	int max_batch;
+	uint32_t chunk_size;
+	int64_t max_file_size;
+	int auth_timeout;
+	int idle_timeout;
+};
+
+/* Counters for status and metrics (updated with atomics). */
+struct hub_stats {
+	uint64_t logins_ok;
+	uint64_t logins_failed;
+	uint64_t busy_rejected;
+	uint64_t conns_served;
+};
+
+/* The hub: created by hubd_run, read-only after start but for what its locks guard. */
+struct hub {
+	char state_dir[4096];
+	char conf_path[4096];
+
+	pthread_rwlock_t conf_lock;	/* guards conf (replaced on SIGHUP) */
+	struct conf conf;
+
+	struct hub_keys keys;		/* read-only after start */
+	SSL_CTX *tls_main;
+	SSL_CTX *tls_file;
+
+	struct registry *reg;
+	struct authfail *af;
+	struct pool *main_pool;
+	struct pool *reject_pool;
+	struct acceptor *main_acc;
+	sqlite3 **main_dbs;		/* one connection per main worker */
+	int nmain_dbs;
+	struct control *control;
+
+	uint16_t port;			/* bound ports */
+	uint16_t file_port;
+	uint16_t discovery_port;
+	int64_t started_ms;
+	int stopping;			/* atomic */
+	struct hub_stats stats;		/* atomic */
+};
+
+/* Which channel a connection is on. */
+enum hub_channel {
+	HUB_CHANNEL_MAIN = 1,
+	HUB_CHANNEL_FILE = 2
+};
+
+/* One served connection. */
+struct hub_conn {
+	struct hub *hub;
+	struct pool_item *item;
+	int worker;
+	enum hub_channel channel;
+	SSL *ssl;
+	struct conn c;
+	struct hub_limits lim;
+	sqlite3 *db;			/* this worker's connection */
+	int authed;
+	int method;			/* enum hub_method, or 3 for token */
+	struct reg_session session;	/* copy taken at login */
+	uint64_t reg_handle;
+	uint8_t exporter[TR_KEY_LEN];
+};
+
+/* Copy the current limits out of the config. */
+void hub_limits_get(struct hub *hub, struct hub_limits *lim);
+
+/* Non-zero once shutdown has begun. */
+int hub_stopping(struct hub *hub);
+
+#endif /* TROSYN_HUB_H */

@@ -1,0 +1,394 @@
+/* trosyn-hubd start-up, signal handling, reload and shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acceptor.h"
+#include "control.h"
+#include "db.h"
+#include "err.h"
+#include "hub.h"
+#include "hubd.h"
+#include "hubdb.h"
+#include "log.h"
+#include "msg.h"
+#include "session.h"
+#include "statedir.h"
+#include "thr.h"
+#include "tls.h"
+
+#define PROG "trosyn-hubd"
+
+/* Queue of the rejection path: a few sockets waiting for their BUSY. */
+#define HUBD_REJECT_DEPTH 16
+
+/* Default configuration file path. */
+const char *
+hubd_default_config(void)
+{
+	return SYSCONFDIR "/trosyn/hubd.conf";
+}
+
+/* Load defaults, the file, the overrides; validate. */
+int
+hubd_load_conf(const struct hubd_opts *opts, struct conf *conf,
+    int *defaults_only, int *usage, char *err, size_t errlen)
+{
+	const char *path = opts->config != NULL ? opts->config :
+	    hubd_default_config();
+	char why[CONF_ERR_LEN];
+	struct conf c;
+	int rc;
+
+	*defaults_only = 0;
+	*usage = 0;
+	conf_defaults(&c, CONF_HUB);
+	rc = conf_load(&c, path, why, sizeof(why));
+	if (rc == TR_ENOTFOUND && opts->config == NULL) {
+		*defaults_only = 1;
+		rc = 0;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "configuration: %s", why);
+		goto fail;
+	}
+	for (int i = 0; i < opts->noverrides; i++) {
+		if ((rc = conf_set(&c, opts->keys[i], opts->values[i], why,
+		    sizeof(why))) != 0) {
+			snprintf(err, errlen, "%s: %s", opts->flags[i], why);
+			*usage = 1;
+			goto fail;
+		}
+	}
+	if ((rc = conf_validate(&c, why, sizeof(why))) != 0) {
+		snprintf(err, errlen, "configuration: %s", why);
+		goto fail;
+	}
+	*conf = c;
+	return 0;
+fail:
+	conf_free(&c);
+	return rc;
+}
+
+/* Copy the current limits out of the config. */
+void
+hub_limits_get(struct hub *hub, struct hub_limits *lim)
+{
+	thr_rdlock(&hub->conf_lock);
+	lim->max_message_size = hub->conf.max_message_size;
+	lim->max_clock_skew = hub->conf.max_clock_skew;
+	lim->session_lifetime = hub->conf.session_lifetime;
+	lim->rotate_every = hub->conf.rotate_every;
+	lim->heartbeat_interval = hub->conf.heartbeat_interval;
+	lim->batch_size = hub->conf.batch_size;
+	lim->max_batch = hub->conf.max_batch;
+	lim->chunk_size = hub->conf.chunk_size;
+	lim->max_file_size = hub->conf.max_file_size;
+	lim->auth_timeout = hub->conf.auth_timeout;
+	lim->idle_timeout = hub->conf.idle_timeout;
+	thr_rwunlock(&hub->conf_lock);
+}
+
+/* Non-zero once shutdown has begun. */
+int
+hub_stopping(struct hub *hub)
+{
+	return __atomic_load_n(&hub->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* Switch to USER (after binding). */
+static int
+hubd_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		return 0;
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "cannot switch to user %s: not root",
+		    user);
+		return TR_EACCES;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "cannot switch to user %s: no such user",
+		    user);
+		return TR_ENOTFOUND;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot switch to user %s: %s", user,
+		    strerror(errno));
+		return TR_ESYS;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "privileges of root could be regained "
+		    "after switching to %s", user);
+		return TR_EACCES;
+	}
+	return 0;
+}
+
+/* Detach from the terminal: fork, setsid, fork, stdio to /dev/null. */
+static int
+hubd_daemonize(char *err, size_t errlen)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		goto fail;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0 || (pid = fork()) < 0)
+		goto fail;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		goto fail;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot daemonize: %s", strerror(errno));
+	return TR_ESYS;
+}
+
+/* Write our pid to PATH through a temp file and rename. */
+static int
+hubd_write_pidfile(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (statedir_write_file(path, buf, (size_t)n, 0644) != 0) {
+		snprintf(err, errlen, "cannot write pidfile %s: %s", path,
+		    strerror(errno));
+		return TR_ESYS;
+	}
+	return 0;
+}
+
+/* Re-read the configuration on SIGHUP; keep the old one on any error. */
+static void
+hubd_reload(struct hub *hub, const struct hubd_opts *opts)
+{
+	char err[CONF_ERR_LEN + 64];
+	int defaults_only, usage;
+	struct conf c, old;
+
+	if (hubd_load_conf(opts, &c, &defaults_only, &usage, err,
+	    sizeof(err)) != 0) {
+		log_err("reload refused, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (c.port != hub->conf.port || strcmp(c.bind, hub->conf.bind) != 0 ||
+	    c.workers != hub->conf.workers ||
+	    c.queue_depth != hub->conf.queue_depth ||
+	    strcmp(c.state_dir, hub->conf.state_dir) != 0)
+		log_warn("reload: bind, ports, workers, queue_depth and "
+		    "state_dir change only on restart");
+	thr_wrlock(&hub->conf_lock);
+	old = hub->conf;
+	hub->conf = c;
+	thr_rwunlock(&hub->conf_lock);
+	conf_free(&old);
+	log_set_level(c.log_level);
+	authfail_set_limit(hub->af, c.max_auth_failures);
+	log_info("configuration reloaded (%zu collections, log level %s)",
+	    c.ncollections, log_level_name(c.log_level));
+}
+
+/* Wait for signals: stop on SIGTERM/SIGINT, reload on SIGHUP. */
+static void
+hubd_wait(struct hub *hub, const struct hubd_opts *opts)
+{
+	struct timespec tick = { 1, 0 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("signal %s: shutting down", sig == SIGTERM ?
+			    "SIGTERM" : "SIGINT");
+			return;
+		}
+		if (sig == SIGHUP)
+			hubd_reload(hub, opts);
+		registry_expire(hub->reg, msg_now_ms());
+	}
+}
+
+/* Free everything the hub holds (threads already stopped). */
+static void
+hubd_free(struct hub *hub)
+{
+	pool_free(hub->main_pool);
+	pool_free(hub->reject_pool);
+	if (hub->main_dbs != NULL)
+		for (int i = 0; i < hub->nmain_dbs; i++)
+			db_close(hub->main_dbs[i]);
+	free(hub->main_dbs);
+	registry_free(hub->reg);
+	authfail_free(hub->af);
+	SSL_CTX_free(hub->tls_main);
+	SSL_CTX_free(hub->tls_file);
+	statedir_free(&hub->keys);
+	conf_free(&hub->conf);
+	pthread_rwlock_destroy(&hub->conf_lock);
+}
+
+/* Run the hub until SIGTERM or SIGINT. */
+int
+hubd_run(const struct hubd_opts *opts, struct conf *conf)
+{
+	char err[CONF_ERR_LEN + 4096], path[4096], pidfile[4096] = "";
+	struct tls_creds creds;
+	struct hub hub;
+	sigset_t all;
+	int lfd = -1, status = 1, use_syslog = !opts->foreground;
+
+	memset(&hub, 0, sizeof(hub));
+	pthread_rwlock_init(&hub.conf_lock, NULL);
+	hub.conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	snprintf(hub.state_dir, sizeof(hub.state_dir), "%s",
+	    hub.conf.state_dir[0] != '\0' ? hub.conf.state_dir :
+	    LOCALSTATEDIR "/lib/trosyn");
+	log_init(PROG, hub.conf.log_level, 0);
+
+	/* Signals are taken by this thread alone, with sigtimedwait. */
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (statedir_check(hub.state_dir, err, sizeof(err)) != 0 ||
+	    statedir_load(hub.state_dir, &hub.keys, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": state directory: %s\n", err);
+		goto out;
+	}
+	creds.cert_pem = hub.keys.hub_cert_pem;
+	creds.key_pem = hub.keys.hub_key_pem;
+	creds.ca_pem = hub.keys.ca_pem;
+	if ((hub.tls_main = tls_server_ctx_new(&creds, 1, err,
+	    sizeof(err))) == NULL ||
+	    (hub.tls_file = tls_server_ctx_new(&creds, 0, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, PROG ": TLS: %s\n", err);
+		goto out;
+	}
+	if (acceptor_listen(hub.conf.bind, hub.conf.port, &lfd, &hub.port, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	hub.file_port = hub.conf.file_port;
+	hub.discovery_port = hub.conf.discovery_port;
+	if (hubd_drop_privileges(hub.conf.user, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	if (!opts->foreground && hubd_daemonize(err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	log_init(PROG, hub.conf.log_level, use_syslog);
+	if (hub.conf.pidfile[0] != '\0')
+		snprintf(pidfile, sizeof(pidfile), "%s", hub.conf.pidfile);
+	else if (!opts->foreground)
+		snprintf(pidfile, sizeof(pidfile), "%s/run/trosyn/%s.pid",
+		    LOCALSTATEDIR, PROG);
+	if (pidfile[0] != '\0' && hubd_write_pidfile(pidfile, err,
+	    sizeof(err)) != 0) {
+		log_err("%s", err);
+		pidfile[0] = '\0';
+		goto out;
+	}
+
+	hub.started_ms = msg_now_ms();
+	hub.reg = registry_new();
+	hub.af = authfail_new(hub.conf.max_auth_failures, 60000, 60000);
+	hub.nmain_dbs = hub.conf.workers;
+	hub.main_dbs = calloc((size_t)hub.nmain_dbs, sizeof(*hub.main_dbs));
+	if (hub.reg == NULL || hub.af == NULL || hub.main_dbs == NULL) {
+		log_err("out of memory");
+		goto out;
+	}
+	for (int i = 0; i < hub.nmain_dbs; i++) {
+		if (hubdb_open(hub.state_dir, 0, &hub.main_dbs[i]) != 0) {
+			log_err("cannot open the database in %s", hub.state_dir);
+			goto out;
+		}
+	}
+	hub.main_pool = pool_new("hub-worker", hub.conf.workers,
+	    hub.conf.queue_depth, session_serve_main, &hub);
+	hub.reject_pool = pool_new("hub-reject", 1, HUBD_REJECT_DEPTH,
+	    session_serve_busy, &hub);
+	if (hub.main_pool == NULL || hub.reject_pool == NULL ||
+	    pool_start(hub.main_pool) != 0 || pool_start(hub.reject_pool) != 0) {
+		log_err("cannot start the worker pools");
+		goto stop;
+	}
+	if (statedir_path(hub.state_dir, STATEDIR_SOCK, path,
+	    sizeof(path)) != 0 ||
+	    (hub.control = control_start(&hub, path, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		goto stop;
+	}
+	if ((hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
+	    hub.reject_pool, hub.af)) == NULL) {
+		log_err("cannot start the acceptor");
+		goto stop;
+	}
+	lfd = -1;
+	log_info("started: hub %s site %s, listening on %s port %u, %d "
+	    "workers, queue %d, state %s", hub.keys.hub_id, hub.keys.site_id,
+	    hub.conf.bind, (unsigned)hub.port, hub.conf.workers,
+	    hub.conf.queue_depth, hub.state_dir);
+
+	hubd_wait(&hub, opts);
+	status = 0;
+stop:
+	acceptor_stop(hub.main_acc);
+	hub.main_acc = NULL;
+	__atomic_store_n(&hub.stopping, 1, __ATOMIC_RELEASE);
+	control_stop(hub.control);
+	hub.control = NULL;
+	pool_stop(hub.reject_pool);
+	pool_stop(hub.main_pool);
+	log_info("stopped");
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (pidfile[0] != '\0')
+		unlink(pidfile);
+	hubd_free(&hub);
+	return status;
+}

@@ -1,0 +1,216 @@
+/* Per-connection state machine of the hub's main channel. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "auth.h"
+#include "err.h"
+#include "log.h"
+#include "msg.h"
+#include "session.h"
+#include "thr.h"
+#include "tls.h"
+
+/* How long the rejection path gives a peer to finish TLS and read BUSY. */
+#define SESSION_BUSY_TIMEOUT_MS	2000
+/* What BUSY tells the peer to wait before it tries again. */
+#define SESSION_RETRY_AFTER_MS	1000
+
+/* A message type served after login. */
+struct session_handler {
+	const char *type;
+	session_handler_fn fn;
+};
+
+/*
+ * Message types served on the main channel after login.  Sync plugs in
+ * here; a type that is not listed is answered INVALID_REQUEST.
+ */
+static const struct session_handler session_handlers[] = {
+	{ NULL, NULL }
+};
+
+/* Set both socket timeouts of FD to MS milliseconds. */
+void
+session_set_timeouts(int fd, long ms)
+{
+	struct timeval tv;
+
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Send an ERROR on an authenticated connection. */
+int
+session_error(struct hub_conn *hc, json_object *env, const char *code,
+    const char *message, json_object *details)
+{
+	log_info("peer %s node %s: %s (%s)", hc->item->peer,
+	    hc->session.node_id, code, message);
+	return conn_send_error(&hc->c, env != NULL ? msg_id(env) : NULL, code,
+	    message, details, NULL, 0);
+}
+
+/* The handler of TYPE, or NULL. */
+static session_handler_fn
+session_find(const char *type)
+{
+	for (const struct session_handler *h = session_handlers;
+	    h->type != NULL; h++)
+		if (strcmp(h->type, type) == 0)
+			return h->fn;
+	return NULL;
+}
+
+/*
+ * Read and serve one request; returns 0 to go on, a negative code to close.
+ */
+static int
+session_step(struct hub_conn *hc)
+{
+	uint8_t rxkey[TR_KEY_LEN];
+	struct reg_session cur;
+	json_object *env = NULL, *d;
+	session_handler_fn fn;
+	uint32_t max = 0;
+	int rc;
+
+	rc = conn_recv(&hc->c, &env, rxkey, &max);
+	switch (rc) {
+	case 0:
+		break;
+	case TR_ECLOSED:
+	case TR_ETRUNC:
+	case TR_EIO:
+	case TR_ETLS:
+		goto out;
+	case TR_ETIMEDOUT:
+		log_info("peer %s node %s: idle for %d s, closing",
+		    hc->item->peer, hc->session.node_id, hc->lim.idle_timeout);
+		goto out;
+	case TR_ETOOBIG:
+		d = json_object_new_object();
+		json_object_object_add(d, "max", json_object_new_int64(max));
+		session_error(hc, NULL, TR_CODE_TOO_LARGE, "frame too large", d);
+		goto out;
+	case TR_EVERSION:
+		session_error(hc, env, TR_CODE_UNSUPPORTED_VERSION,
+		    "unsupported protocol version", NULL);
+		goto out;
+	default:
+		session_error(hc, env, TR_CODE_INVALID_REQUEST,
+		    tr_strerror(rc), NULL);
+		goto out;
+	}
+	if (msg_verify(env, rxkey, sizeof(rxkey)) != 0 ||
+	    strcmp(msg_source_id(env), hc->session.node_id) != 0) {
+		rc = TR_ESIG;
+		session_error(hc, env, TR_CODE_ACCESS_DENIED, "bad signature",
+		    NULL);
+		goto out;
+	}
+	if (registry_session_get(hc->hub->reg, hc->session.session_id,
+	    msg_now_ms(), &cur) != 0) {
+		rc = TR_ETOKEN;
+		session_error(hc, env, TR_CODE_INVALID_TOKEN,
+		    "session expired or ended", NULL);
+		goto out;
+	}
+	kdf_cleanse(&cur, sizeof(cur));
+	if ((fn = session_find(msg_type(env))) == NULL) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "message type %s is not served on "
+		    "this channel", msg_type(env));
+		rc = session_error(hc, env, TR_CODE_INVALID_REQUEST, why, NULL);
+		goto out;
+	}
+	rc = fn(hc, env);
+out:
+	kdf_cleanse(rxkey, sizeof(rxkey));
+	json_object_put(env);
+	return rc;
+}
+
+/* Serve one main-channel connection. */
+void
+session_serve_main(void *arg, struct pool_item *item, int worker)
+{
+	struct hub *hub = arg;
+	struct hub_conn hc;
+	long left;
+	int rc;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.hub = hub;
+	hc.item = item;
+	hc.worker = worker;
+	hc.channel = HUB_CHANNEL_MAIN;
+	hc.db = hub->main_dbs[worker];
+	hub_limits_get(hub, &hc.lim);
+	__atomic_add_fetch(&hub->stats.conns_served, 1, __ATOMIC_RELAXED);
+
+	/* auth_timeout counts from accept, queueing included. */
+	left = (long)hc.lim.auth_timeout * 1000 -
+	    (long)(thr_mono_ms() - item->accepted_ms);
+	if (left <= 0) {
+		log_info("connection from %s waited past auth_timeout in the "
+		    "queue, closing", item->peer);
+		return;
+	}
+	session_set_timeouts(item->fd, left);
+	if ((rc = tls_accept(hub->tls_main, item->fd, &hc.ssl)) != 0) {
+		log_info("TLS handshake with %s failed: %s", item->peer,
+		    tr_strerror(rc));
+		return;
+	}
+	conn_init(&hc.c, item->fd, hc.ssl, hc.lim.max_message_size, 0,
+	    hub->keys.hub_id, hub->keys.hub_name);
+	if (tls_exporter(hc.ssl, hc.exporter) != 0 ||
+	    auth_login(&hc) != 0)
+		goto out;
+	if (registry_conn_add(hub->reg, hc.session.session_id, item->fd,
+	    &hc.reg_handle) != 0)
+		goto out;
+	session_set_timeouts(item->fd, (long)hc.lim.idle_timeout * 1000);
+	while (!hub_stopping(hub) && session_step(&hc) == 0)
+		;
+	registry_conn_remove(hub->reg, hc.reg_handle);
+out:
+	conn_clear(&hc.c);
+	kdf_cleanse(&hc.session, sizeof(hc.session));
+	kdf_cleanse(hc.exporter, sizeof(hc.exporter));
+	tls_close(hc.ssl);
+}
+
+/* Answer a connection the saturated pool could not take. */
+void
+session_serve_busy(void *arg, struct pool_item *item, int worker)
+{
+	struct hub *hub = arg;
+	json_object *d;
+	struct conn c;
+	SSL *ssl = NULL;
+
+	(void)worker;
+	__atomic_add_fetch(&hub->stats.busy_rejected, 1, __ATOMIC_RELAXED);
+	session_set_timeouts(item->fd, SESSION_BUSY_TIMEOUT_MS);
+	if (tls_accept(hub->tls_main, item->fd, &ssl) != 0)
+		return;
+	conn_init(&c, item->fd, ssl, 4096, 0, hub->keys.hub_id,
+	    hub->keys.hub_name);
+	if ((d = json_object_new_object()) != NULL)
+		json_object_object_add(d, "retry_after_ms",
+		    json_object_new_int64(SESSION_RETRY_AFTER_MS));
+	conn_send_error(&c, NULL, TR_CODE_BUSY, "hub busy, try again later",
+	    d, hub->keys.site_key, TR_KEY_LEN);
+	tls_close(ssl);
+}

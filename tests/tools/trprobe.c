@@ -1,0 +1,621 @@
+/*
+ * trprobe: a scriptable test client of the hub's login exchange, written
+ * from PROTOCOL.md alone, that can also misbehave on purpose.  It prints
+ * one line per event ("challenge ok", "login ok ...", "error CODE ...",
+ * "closed", ...) for the integration tests to check, and exits 0 when the
+ * scenario ran (whatever the hub answered) or 1 when the probe itself failed.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "conn.h"
+#include "err.h"
+#include "frame.h"
+#include "hex.h"
+#include "jcs.h"
+#include "kdf.h"
+#include "msg.h"
+#include "tls.h"
+#include "trosyn-protocol.h"
+
+struct probe {
+	const char *host;
+	int port;
+	const char *creds_path;
+	const char *method;
+	const char *session_in;
+	const char *session_out;
+	const char *fault;
+	const char *send_type;
+	int tls12;
+	int idle;
+	int connect_only;
+	double hold;
+	int rotate_test;
+
+	/* from the credentials file */
+	json_object *creds;
+	const char *node_id;
+	uint8_t site_key[TR_KEY_LEN];
+	uint8_t node_key[TR_KEY_LEN];
+	int has_node_key;
+	const char *pin;
+	const char *cert_pem, *key_pem, *ca_pem;
+
+	/* token login */
+	uint8_t token[TR_TOKEN_LEN];
+	uint8_t root[TR_KEY_LEN];
+
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	struct conn c;
+	uint8_t exporter[TR_KEY_LEN];
+};
+
+/* Print an event line and flush (the tests read it as it comes). */
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Fail the probe itself. */
+static void
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("trprobe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* A string member of the credentials, or NULL. */
+static const char *
+cred_str(struct probe *p, const char *key)
+{
+	const char *s;
+
+	return msg_get_str(p->creds, key, &s) == 0 ? s : NULL;
+}
+
+/* Load the credentials file. */
+static void
+load_creds(struct probe *p)
+{
+	const char *s;
+
+	if ((p->creds = json_object_from_file(p->creds_path)) == NULL)
+		die("cannot read %s", p->creds_path);
+	p->node_id = cred_str(p, "node_id");
+	p->pin = cred_str(p, "hub_cert_sha256");
+	if (p->node_id == NULL || p->pin == NULL ||
+	    (s = cred_str(p, "site_key")) == NULL ||
+	    hex_decode(s, strlen(s), p->site_key, TR_KEY_LEN) != 0)
+		die("%s: incomplete credentials", p->creds_path);
+	if ((s = cred_str(p, "node_key")) != NULL) {
+		if (hex_decode(s, strlen(s), p->node_key, TR_KEY_LEN) != 0)
+			die("bad node_key");
+		p->has_node_key = 1;
+	}
+	p->cert_pem = cred_str(p, "cert_pem");
+	p->key_pem = cred_str(p, "key_pem");
+	p->ca_pem = cred_str(p, "ca_pem");
+	if (p->method == NULL)
+		p->method = cred_str(p, "method");
+}
+
+/* Load a saved session for a token login. */
+static void
+load_session(struct probe *p)
+{
+	json_object *s = json_object_from_file(p->session_in);
+	const char *tok, *root;
+
+	if (s == NULL || msg_get_str(s, "session_token", &tok) != 0 ||
+	    msg_get_str(s, "session_root", &root) != 0 ||
+	    hex_decode(tok, strlen(tok), p->token, TR_TOKEN_LEN) != 0 ||
+	    hex_decode(root, strlen(root), p->root, TR_KEY_LEN) != 0)
+		die("%s: not a saved session", p->session_in);
+	json_object_put(s);
+}
+
+/* TCP connect with 10 s timeouts. */
+static void
+tcp_connect(struct probe *p)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = { 10, 0 };
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)p->port);
+	if (inet_pton(AF_INET, p->host, &sin.sin_addr) != 1)
+		die("bad host %s", p->host);
+	if ((p->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		say("connect-failed %s", strerror(errno));
+		exit(0);
+	}
+}
+
+/* A TLS 1.2-only handshake, which the hub must refuse. */
+static void
+tls12_attempt(struct probe *p)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl;
+
+	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, p->fd);
+	if (SSL_connect(ssl) == 1)
+		say("tls-ok version=%s", SSL_get_version(ssl));
+	else
+		say("tls-failed");
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+
+/* Set the socket read timeout to MS. */
+static void
+set_rcvtimeo(int fd, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Print an ERROR message's code and details. */
+static void
+say_error(json_object *env)
+{
+	json_object *err = NULL, *details = NULL;
+	const char *code = "?", *reply = msg_in_reply_to(env);
+
+	msg_get_obj(msg_payload(env), "error", &err);
+	if (err != NULL) {
+		msg_get_str(err, "code", &code);
+		msg_get_obj(err, "details", &details);
+	}
+	say("error %s in_reply_to=%s details=%s", code,
+	    reply != NULL ? reply : "none",
+	    details != NULL ? json_object_to_json_string_ext(details,
+	    JSON_C_TO_STRING_PLAIN) : "none");
+}
+
+/* Wait up to MS for the hub to close; print "closed" or "open". */
+static void
+check_closed(struct probe *p, long ms)
+{
+	json_object *env = NULL;
+	uint8_t rxkey[TR_KEY_LEN];
+	long long t0 = 0;
+	struct timespec ts;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	set_rcvtimeo(p->fd, ms);
+	rc = conn_recv(&p->c, &env, rxkey, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (rc == TR_ETIMEDOUT)
+		say("open");
+	else if (rc == 0 && env != NULL && strcmp(msg_type(env), "ERROR") == 0) {
+		say_error(env);
+		json_object_put(env);
+		check_closed(p, ms);
+		return;
+	} else
+		say("closed after_ms=%lld",
+		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0);
+	json_object_put(env);
+}
+
+/* Read the next message (pre-login: verified with KEY) and print it when it is an ERROR. */
+static json_object *
+recv_msg(struct probe *p, const uint8_t *key, int *verified)
+{
+	uint8_t rxkey[TR_KEY_LEN];
+	json_object *env = NULL;
+	int rc = conn_recv(&p->c, &env, rxkey, NULL);
+
+	if (rc != 0) {
+		say(rc == TR_ECLOSED || rc == TR_ETRUNC || rc == TR_EIO ?
+		    "closed" : "recv-failed %s", tr_strerror(rc));
+		json_object_put(env);
+		return NULL;
+	}
+	*verified = msg_verify(env, p->c.keyed ? rxkey : key, TR_KEY_LEN) == 0;
+	return env;
+}
+
+/* Replace member KEY of OBJ with a string. */
+static void
+set_str(json_object *obj, const char *key, const char *val)
+{
+	json_object_object_add(obj, key, json_object_new_string(val));
+}
+
+/* Do the login; returns 1 on success. */
+static int
+login(struct probe *p)
+{
+	uint8_t nh[TR_NONCE_LEN], nc[TR_NONCE_LEN], proof[TR_MAC_LEN];
+	uint8_t root[TR_KEY_LEN], want[TR_MAC_LEN], got[TR_MAC_LEN];
+	uint8_t conn_key[TR_KEY_LEN], sign_key[TR_KEY_LEN];
+	char hex[2 * TR_KEY_LEN + 1], stamp[32];
+	const char *fault = p->fault != NULL ? p->fault : "";
+	json_object *env, *payload, *req;
+	int verified;
+
+	/* The challenge. */
+	if ((env = recv_msg(p, p->site_key, &verified)) == NULL)
+		return 0;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+		say_error(env);
+		say("signed=%s", verified ? "yes" : "no");
+		json_object_put(env);
+		return 0;
+	}
+	if (strcmp(msg_type(env), TR_MSG_AUTH_CHALLENGE) != 0 || !verified ||
+	    msg_get_hex(msg_payload(env), "nonce", nh, sizeof(nh)) != 0) {
+		say("bad-challenge");
+		json_object_put(env);
+		return 0;
+	}
+	{
+		json_object *m = NULL;
+
+		msg_get_array(msg_payload(env), "methods", &m);
+		say("challenge ok methods=%s", m != NULL ?
+		    json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN) :
+		    "none");
+	}
+	json_object_put(env);
+	if (p->idle) {
+		check_closed(p, 60000);
+		return 0;
+	}
+
+	/* Misbehaviour before the AUTH_REQUEST. */
+	if (strcmp(fault, "no-auth") == 0) {
+		conn_send_msg(&p->c, TR_MSG_SYNC_REQUEST, NULL, NULL,
+		    p->site_key, TR_KEY_LEN, NULL);
+		check_closed(p, 5000);
+		return 0;
+	}
+	if (strcmp(fault, "garbage-frame") == 0) {
+		static const uint8_t junk[] = { 0x99, 0, 0, 0, 3, 'a', 'b', 'c' };
+
+		frame_write_full(&p->c.fc, junk, sizeof(junk));
+		check_closed(p, 5000);
+		return 0;
+	}
+	if (strcmp(fault, "garbage-json") == 0) {
+		frame_write(&p->c.fc, TR_FRAME_JSON, "{\"a\":1,\"a\":2}", 13);
+		check_closed(p, 5000);
+		return 0;
+	}
+	if (strcmp(fault, "oversize") == 0) {
+		uint8_t hdr[TR_FRAME_HDR_LEN];
+
+		frame_build_header(hdr, TR_FRAME_JSON, 64 * 1024 * 1024);
+		frame_write_full(&p->c.fc, hdr, sizeof(hdr));
+		check_closed(p, 5000);
+		return 0;
+	}
+
+	/* The AUTH_REQUEST. */
+	kdf_random(nc, sizeof(nc));
+	if (strcmp(fault, "wrong-challenge") == 0)
+		nh[0] ^= 1;
+	payload = json_object_new_object();
+	set_str(payload, "method", p->method);
+	set_str(payload, "node_id", strcmp(fault, "unknown-node") == 0 ?
+	    "ghost-node" : p->node_id);
+	hex_encode(nc, sizeof(nc), hex);
+	if (strcmp(fault, "uppercase-hex") == 0)
+		for (char *c = hex; *c != '\0'; c++)
+			if (*c >= 'a' && *c <= 'f')
+				*c = (char)(*c - 'a' + 'A');
+	set_str(payload, "nonce", hex);
+	hex_encode(nh, sizeof(nh), hex);
+	set_str(payload, "challenge", hex);
+	if (strcmp(fault, "wrong-challenge") == 0)
+		nh[0] ^= 1;
+	if (strcmp(p->method, "psk") == 0) {
+		memcpy(sign_key, p->node_key, TR_KEY_LEN);
+		kdf_client_proof(p->node_key, nh, nc, p->exporter, proof);
+	} else if (strcmp(p->method, "token") == 0) {
+		memcpy(sign_key, p->root, TR_KEY_LEN);
+		kdf_token_proof(p->root, nh, nc, p->exporter, proof);
+		hex_encode(p->token, TR_TOKEN_LEN, hex);
+		set_str(payload, "session_token", hex);
+	} else
+		memcpy(sign_key, p->site_key, TR_KEY_LEN);
+	if (strcmp(p->method, "certificate") != 0) {
+		if (strcmp(fault, "wrong-proof") == 0)
+			proof[5] ^= 0x40;
+		hex_encode(proof, sizeof(proof), hex);
+		set_str(payload, "proof", hex);
+	}
+	req = msg_new(TR_MSG_AUTH_REQUEST, strcmp(fault, "wrong-source") == 0 ?
+	    "someone-else" : p->node_id, NULL, NULL, payload);
+	if (strcmp(fault, "skew") == 0) {
+		msg_format_time(msg_now_ms() - 3600 * 1000, stamp, sizeof(stamp));
+		set_str(req, "timestamp", stamp);
+	}
+	if (strcmp(fault, "bad-version") == 0)
+		set_str(req, "version", "2.0");
+	if (strcmp(fault, "bad-sig") == 0)
+		sign_key[0] ^= 1;
+	conn_send(&p->c, req, sign_key, TR_KEY_LEN);
+	json_object_put(req);
+
+	/* Keys of the connection, computed before the answer arrives. */
+	if (strcmp(p->method, "psk") == 0)
+		kdf_session_root_psk(p->node_key, nh, nc, root);
+	else if (strcmp(p->method, "certificate") == 0)
+		kdf_session_root_cert(p->exporter, nh, nc, root);
+	else
+		memcpy(root, p->root, TR_KEY_LEN);
+	kdf_conn_key(root, nh, nc, p->exporter, conn_key);
+
+	/* The answer: an ERROR signed with the site key, or AUTH_RESPONSE. */
+	{
+		char *body = NULL;
+		size_t len;
+		int rc = frame_read_json(&p->c.fc, &p->c.limits, &body, &len,
+		    NULL);
+
+		if (rc != 0) {
+			say("closed before answer: %s", tr_strerror(rc));
+			return 0;
+		}
+		rc = msg_parse(body, len, &env);
+		free(body);
+		if (rc != 0) {
+			say("bad-answer %s", tr_strerror(rc));
+			json_object_put(env);
+			return 0;
+		}
+	}
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+		say_error(env);
+		say("signed=%s", msg_verify(env, p->site_key, TR_KEY_LEN) == 0 ?
+		    "site_key" : "no");
+		json_object_put(env);
+		check_closed(p, 5000);
+		return 0;
+	}
+	/* AUTH_RESPONSE is the hub's n = 0. */
+	{
+		int64_t rotate = TR_DEF_ROTATE_EVERY;
+		uint8_t mk[TR_KEY_LEN];
+
+		msg_get_int(msg_payload(env), "rotate_every", &rotate);
+		kdf_msg_key(conn_key, TR_DIR_H2C, 0, (uint32_t)rotate, mk);
+		if (strcmp(msg_type(env), TR_MSG_AUTH_RESPONSE) != 0 ||
+		    msg_verify(env, mk, TR_KEY_LEN) != 0) {
+			say("bad-response");
+			json_object_put(env);
+			return 0;
+		}
+		conn_set_keys(&p->c, conn_key, TR_DIR_C2H, (uint32_t)rotate);
+		/* Our receive count already took n = 0. */
+		p->c.rx.n = 1;
+	}
+	payload = msg_payload(env);
+	if (msg_get_hex(payload, "hub_proof", got, sizeof(got)) != 0) {
+		say("bad-response");
+		json_object_put(env);
+		return 0;
+	}
+	if (strcmp(p->method, "psk") == 0)
+		kdf_hub_proof(p->node_key, nh, nc, p->exporter, want);
+	else
+		kdf_hub_proof(root, nh, nc, p->exporter, want);
+	if (!kdf_ct_equal(want, got, sizeof(want))) {
+		say("hub-proof-mismatch");
+		json_object_put(env);
+		return 0;
+	}
+	{
+		const char *sid = "?", *exp = "?";
+		json_object *roles = NULL;
+
+		msg_get_str(payload, "session_id", &sid);
+		msg_get_str(payload, "expires_at", &exp);
+		msg_get_array(payload, "roles", &roles);
+		say("login ok method=%s session=%s expires=%s roles=%s",
+		    p->method, sid, exp, roles != NULL ?
+		    json_object_to_json_string_ext(roles,
+		    JSON_C_TO_STRING_PLAIN) : "none");
+	}
+	if (p->session_out != NULL) {
+		json_object *s = json_object_new_object();
+		const char *tok = NULL;
+
+		msg_get_str(payload, "session_token", &tok);
+		set_str(s, "session_token", tok != NULL ? tok : "");
+		hex_encode(root, sizeof(root), hex);
+		set_str(s, "session_root", hex);
+		if (json_object_to_file_ext(p->session_out, s,
+		    JSON_C_TO_STRING_PLAIN) != 0)
+			die("cannot write %s", p->session_out);
+		json_object_put(s);
+	}
+	json_object_put(env);
+	return 1;
+}
+
+/* After login: send a message of TYPE and print the answer. */
+static void
+send_after(struct probe *p, const char *type)
+{
+	json_object *env;
+	int verified;
+
+	if (conn_send_msg(&p->c, type, NULL, NULL, NULL, 0, NULL) != 0) {
+		say("send-failed");
+		return;
+	}
+	if ((env = recv_msg(p, NULL, &verified)) == NULL)
+		return;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
+		say_error(env);
+	else
+		say("reply %s", msg_type(env));
+	say("verified=%s", verified ? "yes" : "no");
+	json_object_put(env);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "creds", required_argument, NULL, 'k' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "session", required_argument, NULL, 's' },
+		{ "save-session", required_argument, NULL, 'S' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "send", required_argument, NULL, 'x' },
+		{ "tls12", no_argument, NULL, '2' },
+		{ "idle", no_argument, NULL, 'i' },
+		{ "connect-only", no_argument, NULL, 'C' },
+		{ "hold", required_argument, NULL, 'w' },
+		{ "rotate-test", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tls_creds tc;
+	struct probe p;
+	char err[256];
+	int c, rc;
+
+	memset(&p, 0, sizeof(p));
+	p.host = "127.0.0.1";
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "H:p:k:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H': p.host = optarg; break;
+		case 'p': p.port = atoi(optarg); break;
+		case 'k': p.creds_path = optarg; break;
+		case 'm': p.method = optarg; break;
+		case 's': p.session_in = optarg; break;
+		case 'S': p.session_out = optarg; break;
+		case 'f': p.fault = optarg; break;
+		case 'x': p.send_type = optarg; break;
+		case '2': p.tls12 = 1; break;
+		case 'i': p.idle = 1; break;
+		case 'C': p.connect_only = 1; break;
+		case 'w': p.hold = atof(optarg); break;
+		case 'R': p.rotate_test = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (p.port <= 0 || p.creds_path == NULL)
+		die("usage: trprobe --port N --creds FILE [options]");
+	load_creds(&p);
+	if (p.session_in != NULL) {
+		load_session(&p);
+		p.method = "token";
+	}
+	tcp_connect(&p);
+	if (p.connect_only) {
+		say("connected");
+		sleep((unsigned)(p.hold > 0 ? p.hold : 5));
+		return 0;
+	}
+	if (p.tls12) {
+		tls12_attempt(&p);
+		return 0;
+	}
+	memset(&tc, 0, sizeof(tc));
+	if (strcmp(p.method, "certificate") == 0) {
+		tc.cert_pem = p.cert_pem;
+		tc.key_pem = p.key_pem;
+	}
+	tc.ca_pem = p.ca_pem;
+	if ((p.ctx = tls_client_ctx_new(&tc, err, sizeof(err))) == NULL)
+		die("TLS context: %s", err);
+	if ((rc = tls_connect(p.ctx, p.fd, p.pin, &p.ssl)) != 0) {
+		say("tls-failed %s", tr_strerror(rc));
+		return 0;
+	}
+	say("tls ok cipher=%s", SSL_get_cipher_name(p.ssl));
+	if (tls_exporter(p.ssl, p.exporter) != 0)
+		die("exporter");
+	conn_init(&p.c, p.fd, p.ssl, 16 * 1024 * 1024, 0, p.node_id, NULL);
+	if (!login(&p))
+		goto out;
+	for (int i = 0; i < p.rotate_test; i++) {
+		json_object *env;
+		int verified;
+
+		/* Many requests: both sides cross rotate_every boundaries. */
+		conn_send_msg(&p.c, "NO_SUCH_TYPE", NULL, NULL, NULL, 0, NULL);
+		if ((env = recv_msg(&p, NULL, &verified)) == NULL)
+			goto out;
+		if (!verified) {
+			say("rotate-failed at %d", i);
+			json_object_put(env);
+			goto out;
+		}
+		json_object_put(env);
+	}
+	if (p.rotate_test > 0)
+		say("rotate ok %d", p.rotate_test);
+	if (p.send_type != NULL) {
+		send_after(&p, p.send_type);
+		check_closed(&p, 1000);
+	}
+	if (p.hold > 0)
+		check_closed(&p, (long)(p.hold * 1000));
+out:
+	if (p.ssl != NULL) {
+		SSL_shutdown(p.ssl);
+		SSL_free(p.ssl);
+	}
+	SSL_CTX_free(p.ctx);
+	close(p.fd);
+	json_object_put(p.creds);
+	return 0;
+}
