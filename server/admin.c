@@ -161,7 +161,7 @@ admin_init(struct admin *a, int argc, char **argv)
 	char err[4400];
 	int c;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': site = optarg; break;
@@ -267,7 +267,7 @@ admin_enroll(struct admin *a, int argc, char **argv)
 
 	memset(&node, 0, sizeof(node));
 	memset(&keys, 0, sizeof(keys));
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;

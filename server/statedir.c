@@ -254,7 +254,11 @@ statedir_init(const char *dir, const char *site_id, const char *hub_id,
 		    strerror(errno));
 		goto out;
 	}
-	snprintf(cn, sizeof(cn), "Trosyn site %s CA", site_id);
+	/* Certificate names follow the node id rules. */
+	if (strlen(site_id) + 3 <= TR_ID_MAX)
+		snprintf(cn, sizeof(cn), "%s.ca", site_id);
+	else
+		snprintf(cn, sizeof(cn), "trosyn-site-ca");
 	if ((rc = tls_make_ca(cn, &ca_cert, &ca_key)) != 0 ||
 	    (rc = tls_make_cert(ca_cert, ca_key, hub_id, 1, &hub_cert,
 	    &hub_key)) != 0) {
