@@ -200,7 +200,8 @@ hubdb_node_add(sqlite3 *db, const struct hubdb_node *node)
 		sqlite3_bind_null(st, 6);
 	}
 	sqlite3_bind_int64(st, 7, node->enrolled_ms);
-	switch (sqlite3_step(st)) {
+	/* Extended result codes are on: compare the primary code. */
+	switch (sqlite3_step(st) & 0xff) {
 	case SQLITE_DONE:
 		rc = 0;
 		break;

@@ -59,6 +59,17 @@ t_expect_status() {
 	fi
 }
 
+# Pass when the command succeeds: t_check NAME CMD...
+t_check() {
+	name=$1
+	shift
+	if "$@"; then
+		t_ok "$name"
+	else
+		t_fail "$name" "failed: $*"
+	fi
+}
+
 # Check that FILE contains the fixed string STR.
 # usage: t_expect_grep NAME FILE STR
 t_expect_grep() {
