@@ -166,6 +166,8 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 		    "queue, closing", item->peer);
 		return;
 	}
+	log_info("connection from %s accepted by worker %d", item->peer,
+	    worker);
 	session_set_timeouts(item->fd, left);
 	if ((rc = tls_accept(hub->tls_main, item->fd, &hc.ssl)) != 0) {
 		log_info("TLS handshake with %s failed: %s", item->peer,
