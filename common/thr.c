@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,33 +12,53 @@
 #include "log.h"
 #include "thr.h"
 
+/* What a new thread needs before it runs its function. */
+struct thr_start {
+	void *(*fn)(void *);
+	void *arg;
+	char name[16];
+};
+
+/* Name the new thread, then run its function: nothing runs unnamed. */
+static void *
+thr_trampoline(void *p)
+{
+	struct thr_start st = *(struct thr_start *)p;
+
+	free(p);
+#ifdef HAVE_PTHREAD_SETNAME_NP
+	pthread_setname_np(pthread_self(), st.name);
+#endif
+	return st.fn(st.arg);
+}
+
 /* Start FN(ARG) in a named thread with every signal blocked. */
 int
 thr_create(pthread_t *t, const char *name, void *(*fn)(void *), void *arg)
 {
+	struct thr_start *st = malloc(sizeof(*st));
 	sigset_t all, old;
+	size_t len = strlen(name);
 	int rc;
 
+	if (st == NULL) {
+		log_err("cannot start thread %s: out of memory", name);
+		return TR_ENOMEM;
+	}
+	st->fn = fn;
+	st->arg = arg;
+	/* Linux keeps 15 characters; keep the end, where the index is. */
+	snprintf(st->name, sizeof(st->name), "%s", len > 15 ? name + len - 15 :
+	    name);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(t, NULL, fn, arg);
+	rc = pthread_create(t, NULL, thr_trampoline, st);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		free(st);
 		log_err("cannot start thread %s: %s", name, strerror(rc));
 		return TR_ESYS;
 	}
-#ifdef HAVE_PTHREAD_SETNAME_NP
-	{
-		char shortname[16];
-
-		/* Linux keeps 15 characters; keep the end, where the index is. */
-		size_t len = strlen(name);
-		const char *p = len > 15 ? name + len - 15 : name;
-
-		memcpy(shortname, p, strlen(p) + 1);
-		pthread_setname_np(*t, shortname);
-	}
-#endif
 	return 0;
 }
 

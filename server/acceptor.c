@@ -55,7 +55,8 @@ acceptor_listen(const char *bind_addr, uint16_t port, int *fd,
 		    bind_addr);
 		return TR_EINVAL;
 	}
-	s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a peer gone between poll and accept never blocks us. */
+	s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		goto fail;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -162,14 +163,17 @@ acceptor_start(const char *name, int listen_fd, struct pool *pool,
 {
 	struct acceptor *a = calloc(1, sizeof(*a));
 
-	if (a == NULL)
+	if (a == NULL) {
+		close(listen_fd);
 		return NULL;
+	}
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->fd = listen_fd;
 	a->pool = pool;
 	a->reject = reject;
 	a->af = af;
 	if (thr_create(&a->thread, name, acceptor_main, a) != 0) {
+		close(listen_fd);
 		free(a);
 		return NULL;
 	}

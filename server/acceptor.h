@@ -18,7 +18,8 @@ int acceptor_listen(const char *bind, uint16_t port, int *fd,
 struct acceptor;
 
 /*
- * Start thread NAME accepting on LISTEN_FD (which it then owns).  Each new
+ * Start thread NAME accepting on LISTEN_FD, which it owns from then on
+ * (closed on failure too).  Each new
  * socket: closed at once when AF says its address is banned; else queued on
  * POOL; when POOL is full, queued on REJECT (which answers BUSY); when that
  * is full too, closed at once.  The thread never blocks on a peer; it wakes

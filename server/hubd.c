@@ -362,12 +362,13 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 		log_err("%s", err);
 		goto stop;
 	}
-	if ((hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
-	    hub.reject_pool, hub.af)) == NULL) {
+	hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
+	    hub.reject_pool, hub.af);
+	lfd = -1;
+	if (hub.main_acc == NULL) {
 		log_err("cannot start the acceptor");
 		goto stop;
 	}
-	lfd = -1;
 	log_info("started: hub %s site %s, listening on %s port %u, %d "
 	    "workers, queue %d, state %s", hub.keys.hub_id, hub.keys.site_id,
 	    hub.conf.bind, (unsigned)hub.port, hub.conf.workers,

@@ -312,8 +312,16 @@ registry_live_update(struct registry *reg, const struct reg_live *live)
 	struct reg_node_live *nl;
 
 	thr_lock(&reg->lock);
-	if ((nl = reg_live_find(reg, live->node_id, 1)) != NULL)
-		nl->l = *live;
+	if ((nl = reg_live_find(reg, live->node_id, 1)) != NULL) {
+		nl->l.cursor = live->cursor;
+		nl->l.pending = live->pending;
+		nl->l.disk_free = live->disk_free;
+		if (live->last_sync_ms > 0)
+			nl->l.last_sync_ms = live->last_sync_ms;
+		memcpy(nl->l.last_error, live->last_error,
+		    sizeof(nl->l.last_error));
+		memcpy(nl->l.state, live->state, sizeof(nl->l.state));
+	}
 	thr_unlock(&reg->lock);
 }
 

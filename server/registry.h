@@ -93,7 +93,11 @@ void registry_expire(struct registry *reg, int64_t now_ms);
 void registry_touch(struct registry *reg, const char *node_id,
     const char *address, int64_t now_ms);
 
-/* Replace the heartbeat figures of NODE_ID (LIVE->node_id names it). */
+/*
+ * Replace the heartbeat figures of LIVE->node_id (cursor, pending,
+ * disk_free, last_error, state; last_sync_ms when set).  last_seen_ms and
+ * address belong to registry_touch and are left alone.
+ */
 void registry_live_update(struct registry *reg, const struct reg_live *live);
 
 /* Copy of NODE_ID's live figures: TR_ENOTFOUND when never seen. */

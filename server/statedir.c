@@ -143,7 +143,9 @@ statedir_write_file(const char *path, const void *data, size_t len, int mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}
@@ -224,9 +226,11 @@ statedir_init(const char *dir, const char *site_id, const char *hub_id,
 	char keyhex[2 * TR_KEY_LEN + 2], path[4096], cn[128];
 	uint8_t site_key[TR_KEY_LEN];
 	sqlite3 *db = NULL;
-	int rc, made = 0;
+	int rc, made = 0, created_dir = 0;
 
-	if (mkdir(dir, 0700) != 0) {
+	if (mkdir(dir, 0700) == 0)
+		created_dir = 1;
+	else {
 		if (errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 			return TR_ESYS;
@@ -306,6 +310,8 @@ out:
 	free(hub_cert);
 	if (rc != 0 && made)
 		statedir_unmake(dir);
+	if (rc != 0 && created_dir)
+		rmdir(dir);
 	return rc;
 }
 
