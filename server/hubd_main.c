@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "hubd.h"
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 {
 	struct option longopts[NOPTIONS + 1];
 	struct hubd_opts opts;
-	char err[CONF_ERR_LEN + 128];
+	char err[CONF_ERR_LEN + 128], cwd[4096], statedir[8200];
 	int c, defaults_only, usage_error;
 	struct conf conf;
 
@@ -123,6 +124,11 @@ main(int argc, char **argv)
 		}
 		opts.keys[opts.noverrides] = options[i].key;
 		opts.values[opts.noverrides] = optarg;
+		/* The daemon works from /: make a relative state dir absolute. */
+		if (c == 'd' && optarg[0] != '/' && getcwd(cwd, sizeof(cwd)) !=
+		    NULL && snprintf(statedir, sizeof(statedir), "%s/%s", cwd,
+		    optarg) < (int)sizeof(statedir))
+			opts.values[opts.noverrides] = statedir;
 		opts.flags[opts.noverrides] = options[i].opt.name;
 		opts.noverrides++;
 	}

@@ -19,6 +19,7 @@ struct pool_worker {
 	int index;
 	int started;
 	int fd;				/* connection in hand, -1 when idle */
+	long long deadline;		/* of that connection, 0 = none */
 };
 
 struct pool {
@@ -92,6 +93,7 @@ pool_main(void *arg)
 		p->fn(p->arg, &item, w->index);
 		thr_lock(&p->lock);
 		w->fd = -1;
+		w->deadline = 0;
 		close(item.fd);
 		p->busy--;
 	}
@@ -189,6 +191,37 @@ pool_free(struct pool *p)
 	free(p->queue);
 	free(p->workers);
 	free(p);
+}
+
+/* Set the deadline of WORKER's connection in hand. */
+void
+pool_set_deadline(struct pool *p, int worker, long long deadline_ms)
+{
+	if (worker < 0 || worker >= p->nworkers)
+		return;
+	thr_lock(&p->lock);
+	p->workers[worker].deadline = deadline_ms;
+	thr_unlock(&p->lock);
+}
+
+/* Shut down connections past their deadline. */
+int
+pool_expire(struct pool *p, long long now_ms)
+{
+	int n = 0;
+
+	thr_lock(&p->lock);
+	for (int i = 0; i < p->nworkers; i++) {
+		struct pool_worker *w = &p->workers[i];
+
+		if (w->fd >= 0 && w->deadline > 0 && now_ms >= w->deadline) {
+			shutdown(w->fd, SHUT_RDWR);
+			w->deadline = 0;
+			n++;
+		}
+	}
+	thr_unlock(&p->lock);
+	return n;
 }
 
 /* Occupancy now. */

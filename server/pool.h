@@ -49,6 +49,17 @@ int pool_submit(struct pool *p, const struct pool_item *item);
 void pool_stop(struct pool *p);
 void pool_free(struct pool *p);
 
+/*
+ * Give worker WORKER's connection in hand a deadline (thr_mono_ms() time;
+ * 0 clears it).  pool_expire() shuts down connections past theirs, so a
+ * peer that trickles bytes cannot stretch a per-read timeout into a
+ * longer hold on a worker.
+ */
+void pool_set_deadline(struct pool *p, int worker, long long deadline_ms);
+
+/* Shut down (both directions) every connection in hand past its deadline at NOW_MS; returns how many. */
+int pool_expire(struct pool *p, long long now_ms);
+
 /* Occupancy now: workers busy, items queued, and the configured sizes. */
 void pool_stats(struct pool *p, int *busy, int *queued, int *workers,
     int *depth);

@@ -45,4 +45,9 @@ t_expect_status "flag overrides config and is range-checked" 2 \
 t_expect_status "flag override accepted" 0 \
 	"$HUBD" -c "$T_DIR/good.conf" --port 16001 --check-config
 
+# shellcheck disable=SC2317 # called through t_expect_status
+in_tdir() { (cd "$T_DIR" && "$@"); }
+t_expect_status "a relative state dir is accepted" 0 \
+	in_tdir "$HUBD" -c "$T_DIR/good.conf" -d relative/state --check-config
+
 t_done

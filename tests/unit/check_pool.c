@@ -526,6 +526,50 @@ START_TEST(test_pool_stop_wakes_readers)
 }
 END_TEST
 
+START_TEST(test_pool_deadline)
+{
+	struct hctx h;
+	struct pool *p;
+	struct pool_item it;
+	int sv[2][2];
+	long long t0;
+
+	hctx_init(&h, H_READ);
+	p = pool_new("td", 2, 1, handler, &h);
+	ck_assert_int_eq(pool_start(p), 0);
+	for (int i = 0; i < 2; i++) {
+		sockpair(sv[i]);
+		it = make_item(sv[i][0], i);
+		ck_assert_int_eq(pool_submit(p, &it), 0);
+		wait_count(&h, &h.started, i + 1);
+	}
+	usleep(20000);		/* both handlers block in recv */
+	t0 = thr_mono_ms();
+	/* Only the worker with a passed deadline is cut off. */
+	pool_set_deadline(p, h.s[0].worker, t0 + 60000);
+	pool_set_deadline(p, h.s[1].worker, t0 - 1);
+	ck_assert_int_eq(pool_expire(p, t0), 1);
+	ck_assert_int_eq(pool_expire(p, t0), 0);
+	wait_count(&h, &h.finished, 1);
+	ck_assert_msg(thr_mono_ms() - t0 < 2000, "expired read not woken");
+	ck_assert_int_eq(h.s[1].rd, 0);
+	/* Both directions were shut: the late answer cannot go out. */
+	ck_assert_int_lt(h.s[1].wr, 0);
+	pthread_mutex_lock(&h.m);
+	ck_assert_int_eq(h.finished, 1);
+	pthread_mutex_unlock(&h.m);
+	/* A cleared deadline never fires. */
+	pool_set_deadline(p, h.s[0].worker, 0);
+	ck_assert_int_eq(pool_expire(p, t0 + 120000), 0);
+	pool_set_deadline(p, 99, t0);	/* out of range: ignored */
+	pool_stop(p);
+	pool_free(p);
+	for (int i = 0; i < 2; i++)
+		close(sv[i][1]);
+	hctx_destroy(&h);
+}
+END_TEST
+
 START_TEST(test_pool_stop_idle)
 {
 	struct hctx h;
@@ -864,6 +908,7 @@ pool_suite(void)
 	tcase_add_test(tp, test_pool_long_name);
 	tcase_add_test(tp, test_pool_stop_wakes_readers);
 	tcase_add_test(tp, test_pool_stop_idle);
+	tcase_add_test(tp, test_pool_deadline);
 	suite_add_tcase(s, tp);
 
 	tcase_add_checked_fixture(ta, setup, NULL);
