@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,12 @@
 #include "hex.h"
 #include "hubdb.h"
 #include "jcs.h"
+#include "journal.h"
 #include "kdf.h"
 #include "log.h"
 #include "msg.h"
 #include "statedir.h"
+#include "sync.h"
 #include "tls.h"
 #include "trosyn-protocol.h"
 
@@ -55,6 +58,10 @@ admin_usage(FILE *f)
 "  revoke NODE_ID\n"
 "  nodes [--json]\n"
 "  sessions [--json]\n"
+"  publish COLLECTION ID (--data JSON | --data-file FILE) [--file PATH]\n"
+"  import COLLECTION FILE|-    JSON Lines {\"id\", \"data\"}, one transaction\n"
+"  delete COLLECTION ID\n"
+"  records COLLECTION [--json] [--all]\n"
 "  status [--json]\n"
 "\n"
 "  -c, --config FILE     hub configuration (default %s/trosyn/hubd.conf)\n"
@@ -503,11 +510,15 @@ admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
 {
 	struct hubdb_node *nodes = NULL;
 	json_object *arr, *lives;
+	int64_t head = 0;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = hubdb_node_list(db, &nodes, &n)) != 0)
+	if ((rc = hubdb_node_list(db, &nodes, &n)) != 0 ||
+	    (rc = journal_head(db, &head)) != 0) {
+		hubdb_nodes_free(nodes, n);
 		return rc;
+	}
 	lives = admin_lives(a);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
@@ -545,8 +556,12 @@ admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
 		    admin_time(nd->last_sync_ms));
 		json_object_object_add(o, "cursor",
 		    admin_live_member(live, "cursor"));
-		/* lag needs the journal head: null until the sync journal exists */
-		json_object_object_add(o, "lag", NULL);
+		/* lag: how far the node's cursor is behind the journal head */
+		v = admin_live_member(live, "cursor");
+		json_object_object_add(o, "lag", v != NULL ?
+		    json_object_new_int64(head - json_object_get_int64(v)) :
+		    NULL);
+		json_object_put(v);
 		json_object_object_add(o, "pending",
 		    admin_live_member(live, "pending"));
 		json_object_object_add(o, "disk_free",
@@ -662,6 +677,489 @@ admin_sessions(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
+/* What the administrator's writes to one collection need. */
+struct admin_writer {
+	sqlite3 *db;
+	const struct conf_collection *col;
+	char hub_id[TR_ID_MAX + 1];
+	size_t overhead;		/* sync_data_overhead() */
+	uint32_t max;			/* max_message_size */
+	int in_tx;
+};
+
+/* The configured collection NAME, or NULL after saying so for CMD. */
+static const struct conf_collection *
+admin_collection(struct admin *a, const char *cmd, const char *name)
+{
+	const struct conf_collection *col = NULL;
+	char why[4300];
+
+	if (msg_valid_collection(name))
+		col = conf_collection(&a->conf, name);
+	if (col == NULL) {
+		snprintf(why, sizeof(why), "collection %.64s is not defined in "
+		    "%s", name, a->config != NULL ? a->config :
+		    SYSCONFDIR "/trosyn/hubd.conf");
+		admin_err(cmd, why);
+	}
+	return col;
+}
+
+/* Open the database for writes to COLLECTION and begin a transaction. */
+static int
+admin_writer_open(struct admin *a, const char *cmd, const char *collection,
+    struct admin_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	if ((w->col = admin_collection(a, cmd, collection)) == NULL)
+		return TR_ENOTFOUND;
+	if (admin_open_db(a, &w->db) != 0)
+		return TR_EDB;
+	if (hubdb_meta_get(w->db, "hub_id", w->hub_id,
+	    sizeof(w->hub_id)) != 0 || !msg_valid_id(w->hub_id)) {
+		admin_err(cmd, "the database holds no hub id");
+		return TR_EDB;
+	}
+	w->max = a->conf.max_message_size;
+	if ((w->overhead = sync_data_overhead()) == 0)
+		return TR_ENOMEM;
+	if (db_begin(w->db) != 0) {
+		admin_err(cmd, "cannot begin a transaction");
+		return TR_EDB;
+	}
+	w->in_tx = 1;
+	return 0;
+}
+
+/* Commit when COMMIT (else roll back) and close. */
+static int
+admin_writer_close(struct admin_writer *w, int commit)
+{
+	int rc = 0;
+
+	if (w->in_tx)
+		rc = commit ? db_commit(w->db) : db_rollback(w->db);
+	w->in_tx = 0;
+	db_close(w->db);
+	w->db = NULL;
+	return rc;
+}
+
+/*
+ * Write ID (DATA, canonical JSON text, or a delete) as the administrator:
+ * origin the hub id, base_version the current version, so the write always
+ * applies.  *RES gets the result and *BASE the version it replaced (0 for
+ * none); *WHY says why on failure.
+ */
+static int
+admin_write(struct admin_writer *w, const char *id, const char *data,
+    int deleted, struct jresult *res, int64_t *base, const char **why)
+{
+	struct jchange chg;
+	struct jrec cur;
+	int rc;
+
+	*why = NULL;
+	rc = journal_get(w->db, w->col->name, id, &cur);
+	if (rc != 0 && rc != TR_ENOTFOUND) {
+		*why = "cannot read the record journal";
+		return rc;
+	}
+	*base = rc == 0 ? cur.version : 0;
+	if (deleted && (rc != 0 || cur.deleted)) {
+		journal_rec_free(&cur);
+		*why = "no such record";
+		return TR_ENOTFOUND;
+	}
+	journal_rec_free(&cur);
+	memset(&chg, 0, sizeof(chg));
+	chg.collection = w->col->name;
+	chg.id = id;
+	chg.base_version = *base;
+	chg.deleted = deleted;
+	chg.modified_at = msg_now_ms();
+	chg.origin = w->hub_id;
+	chg.data = deleted ? NULL : data;
+	if (!sync_change_fits(&chg, w->overhead, w->max)) {
+		*why = "record too large: it would not fit one SYNC_DATA within "
+		    "max_message_size";
+		return TR_ETOOBIG;
+	}
+	if ((rc = journal_apply(w->db, w->col->conflict, &chg, NULL, NULL,
+	    res)) != 0) {
+		*why = "cannot write the record journal";
+		return rc;
+	}
+	if (res->status != J_APPLIED) {
+		*why = res->reason != NULL ? res->reason : "not applied";
+		return TR_EINVAL;
+	}
+	return 0;
+}
+
+/* Parse LEN bytes of TEXT as a JSON object into canonical text (*OUT). */
+static int
+admin_canon_object(const char *text, size_t len, char **out,
+    const char **why)
+{
+	json_object *val = NULL;
+	int rc;
+
+	*out = NULL;
+	switch ((rc = jcs_parse(text, len, &val))) {
+	case 0:
+		break;
+	case TR_EDUPKEY:
+		*why = "duplicate member name";
+		return rc;
+	case TR_ERANGE:
+		*why = "number out of range (integers within +-(2^53-1))";
+		return rc;
+	default:
+		*why = "not valid JSON";
+		return rc;
+	}
+	if (!json_object_is_type(val, json_type_object)) {
+		json_object_put(val);
+		*why = "data must be a JSON object";
+		return TR_EINVAL;
+	}
+	rc = jcs_serialize(val, out, NULL);
+	json_object_put(val);
+	*why = "data cannot be canonicalized";
+	return rc;
+}
+
+/* Say that file attachments are not available yet. */
+static void
+admin_no_blobs(const char *what)
+{
+	admin_err(what, "file attachments need the blob store, which this hub "
+	    "does not have yet");
+}
+
+/* trosyn-admin publish. */
+static int
+admin_publish(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "data-file", required_argument, NULL, 'D' },
+		{ "file", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *inline_data = NULL, *data_file = NULL, *file = NULL, *why;
+	char *text = NULL, *data = NULL, err[4400];
+	struct admin_writer w;
+	struct jresult res;
+	int64_t base;
+	size_t len;
+	int c, rc, status = 1;
+
+	memset(&w, 0, sizeof(w));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': inline_data = optarg; break;
+		case 'D': data_file = optarg; break;
+		case 'f': file = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind + 2 != argc || (inline_data == NULL) == (data_file == NULL)) {
+		admin_err("publish", "needs COLLECTION ID and one of --data "
+		    "JSON or --data-file FILE");
+		return 2;
+	}
+	if (!msg_valid_record_id(argv[optind + 1], strlen(argv[optind + 1]))) {
+		admin_err("publish", "ID is 1-256 bytes of UTF-8");
+		return 2;
+	}
+	if (file != NULL) {
+		admin_no_blobs("publish: --file");
+		return 1;
+	}
+	if (admin_collection(a, "publish", argv[optind]) == NULL)
+		return 1;
+	if (data_file != NULL) {
+		rc = statedir_read_file(data_file, a->conf.max_message_size,
+		    &text, &len);
+		if (rc != 0) {
+			snprintf(err, sizeof(err), "%s: %s", data_file,
+			    rc == TR_ETOOBIG ? "larger than max_message_size" :
+			    rc == TR_ENOTFOUND ? "no such file" :
+			    strerror(errno));
+			admin_err("publish", err);
+			goto out;
+		}
+		rc = admin_canon_object(text, len, &data, &why);
+	} else
+		rc = admin_canon_object(inline_data, strlen(inline_data),
+		    &data, &why);
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "%s: %s", data_file != NULL ?
+		    data_file : "--data", why);
+		admin_err("publish", err);
+		goto out;
+	}
+	if (admin_writer_open(a, "publish", argv[optind], &w) != 0)
+		goto out;
+	if (admin_write(&w, argv[optind + 1], data, 0, &res, &base,
+	    &why) != 0) {
+		admin_err("publish", why);
+		goto out;
+	}
+	if (admin_writer_close(&w, 1) != 0) {
+		admin_err("publish", "cannot commit");
+		goto out;
+	}
+	if (res.version == base)
+		printf("%s/%s unchanged: version %" PRId64 ", seq %" PRId64
+		    "\n", argv[optind], argv[optind + 1], res.version, res.seq);
+	else
+		printf("published %s/%s: version %" PRId64 ", seq %" PRId64
+		    "\n", argv[optind], argv[optind + 1], res.version, res.seq);
+	status = 0;
+out:
+	admin_writer_close(&w, 0);
+	free(text);
+	free(data);
+	return status;
+}
+
+/* Apply one JSON Lines entry LINE (LEN bytes) of an import; *WHY on failure. */
+static int
+admin_import_line(struct admin_writer *w, const char *line, size_t len,
+    int64_t *seq, const char **why)
+{
+	json_object *val = NULL, *data;
+	const char *id = NULL;
+	struct jresult res;
+	char *canon = NULL;
+	int64_t base;
+	size_t idlen;
+	int rc;
+
+	switch ((rc = jcs_parse(line, len, &val))) {
+	case 0:
+		break;
+	case TR_EDUPKEY:
+		*why = "duplicate member name";
+		return rc;
+	case TR_ERANGE:
+		*why = "number out of range (integers within +-(2^53-1))";
+		return rc;
+	default:
+		*why = "not valid JSON";
+		return rc;
+	}
+	rc = TR_EINVAL;
+	*why = "each line must be a JSON object {\"id\", \"data\"}";
+	if (!json_object_is_type(val, json_type_object))
+		goto out;
+	json_object_object_foreach(val, key, v) {
+		(void)v;
+		if (strcmp(key, "id") != 0 && strcmp(key, "data") != 0 &&
+		    strcmp(key, "file") != 0) {
+			*why = "unknown member (only id, data and file)";
+			goto out;
+		}
+	}
+	*why = "id must be 1-256 bytes of UTF-8";
+	if (msg_get_strlen(val, "id", &id, &idlen) != 0 ||
+	    !msg_valid_record_id(id, idlen))
+		goto out;
+	*why = "data must be a JSON object";
+	if (msg_get_obj(val, "data", &data) != 0)
+		goto out;
+	*why = "file attachments need the blob store, which this hub does not "
+	    "have yet";
+	if (json_object_object_get_ex(val, "file", NULL) &&
+	    !msg_is_null(val, "file"))
+		goto out;
+	*why = "data cannot be canonicalized";
+	if ((rc = jcs_serialize(data, &canon, NULL)) != 0)
+		goto out;
+	if ((rc = admin_write(w, id, canon, 0, &res, &base, why)) == 0)
+		*seq = res.seq;
+out:
+	free(canon);
+	json_object_put(val);
+	return rc;
+}
+
+/* trosyn-admin import: every line in one transaction, or nothing. */
+static int
+admin_import(struct admin *a, int argc, char **argv)
+{
+	const char *name, *why = NULL;
+	char *line = NULL, where[4200];
+	struct admin_writer w;
+	int64_t n = 0, seq = 0, first = 0;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	FILE *f = NULL;
+	int status = 1;
+
+	memset(&w, 0, sizeof(w));
+	if (argc != 3) {
+		admin_err("import", "needs COLLECTION and FILE (or - for "
+		    "standard input)");
+		return 2;
+	}
+	if (admin_collection(a, "import", argv[1]) == NULL)
+		return 1;
+	name = strcmp(argv[2], "-") == 0 ? "stdin" : argv[2];
+	if ((f = strcmp(argv[2], "-") == 0 ? stdin : fopen(argv[2], "r")) ==
+	    NULL) {
+		admin_err(argv[2], strerror(errno));
+		return 1;
+	}
+	if (admin_writer_open(a, "import", argv[1], &w) != 0)
+		goto out;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (strspn(line, " \t\r\n") == (size_t)len)
+			continue;
+		if (admin_import_line(&w, line, (size_t)len, &seq, &why) != 0) {
+			snprintf(where, sizeof(where), "%s:%zu", name, lineno);
+			admin_err(where, why != NULL ? why : "cannot import");
+			goto out;
+		}
+		if (n++ == 0)
+			first = seq;
+	}
+	if (ferror(f)) {
+		admin_err(name, strerror(errno));
+		goto out;
+	}
+	if (admin_writer_close(&w, 1) != 0) {
+		admin_err("import", "cannot commit");
+		goto out;
+	}
+	if (n > 0)
+		printf("imported %" PRId64 " record(s) into %s: seq %" PRId64
+		    "..%" PRId64 "\n", n, argv[1], first, seq);
+	else
+		printf("imported 0 records into %s\n", argv[1]);
+	status = 0;
+out:
+	admin_writer_close(&w, 0);
+	free(line);
+	if (f != NULL && f != stdin)
+		fclose(f);
+	return status;
+}
+
+/* trosyn-admin delete. */
+static int
+admin_delete(struct admin *a, int argc, char **argv)
+{
+	struct admin_writer w;
+	struct jresult res;
+	const char *why;
+	char what[400];
+	int64_t base;
+	int status = 1;
+
+	if (argc != 3 || !msg_valid_record_id(argv[2], strlen(argv[2]))) {
+		admin_err("delete", "needs COLLECTION and ID");
+		return 2;
+	}
+	if (admin_writer_open(a, "delete", argv[1], &w) != 0)
+		goto out;
+	snprintf(what, sizeof(what), "%s/%s", argv[1], argv[2]);
+	if (admin_write(&w, argv[2], NULL, 1, &res, &base, &why) != 0) {
+		admin_err(what, why);
+		goto out;
+	}
+	if (admin_writer_close(&w, 1) != 0) {
+		admin_err("delete", "cannot commit");
+		goto out;
+	}
+	printf("deleted %s: version %" PRId64 ", seq %" PRId64 "\n", what,
+	    res.version, res.seq);
+	status = 0;
+out:
+	admin_writer_close(&w, 0);
+	return status;
+}
+
+/* journal_list callback of records: add the record to the array ARG. */
+static int
+admin_records_one(void *arg, const struct jrec *rec)
+{
+	json_object *o = journal_rec_json(rec);
+
+	if (o == NULL)
+		return TR_ENOMEM;
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+/* trosyn-admin records. */
+static int
+admin_records(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_object *arr = NULL;
+	sqlite3 *db = NULL;
+	int c, json = 0, all = 0, status = 1;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'a': all = 1; break;
+		default: return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		admin_err("records", "usage: records COLLECTION [--json] "
+		    "[--all]");
+		return 2;
+	}
+	if (admin_collection(a, "records", argv[optind]) == NULL)
+		return 1;
+	if (admin_open_db(a, &db) != 0)
+		goto out;
+	if ((arr = json_object_new_array()) == NULL ||
+	    journal_list(db, argv[optind], all, admin_records_one, arr) != 0) {
+		admin_err("records", "cannot read the record journal");
+		goto out;
+	}
+	if (json)
+		admin_print_json(arr);
+	else {
+		printf("%-32s %-8s %-8s %-24s %-16s %s\n", "ID", "VERSION",
+		    "SEQ", "MODIFIED", "ORIGIN", all ? "STATE" : "");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *v;
+			int64_t version = 0, seq = 0;
+			int deleted = 0;
+
+			msg_get_int(o, "version", &version);
+			msg_get_int(o, "seq", &seq);
+			if (json_object_object_get_ex(o, "deleted", &v))
+				deleted = json_object_get_boolean(v);
+			printf("%-32s %-8" PRId64 " %-8" PRId64 " %-24s %-16s "
+			    "%s\n", admin_str_or_dash(o, "id"), version, seq,
+			    admin_str_or_dash(o, "modified_at"),
+			    admin_str_or_dash(o, "origin"),
+			    all ? (deleted ? "deleted" : "live") : "");
+		}
+	}
+	status = 0;
+out:
+	json_object_put(arr);
+	db_close(db);
+	return status;
+}
+
 /* trosyn-admin status. */
 static int
 admin_status(struct admin *a, int argc, char **argv)
@@ -671,6 +1169,7 @@ admin_status(struct admin *a, int argc, char **argv)
 	json_object *ports, *counts, *v;
 	char site[TR_ID_MAX + 1] = "", hub[TR_ID_MAX + 1] = "";
 	int online = 0, offline = 0, never = 0;
+	int64_t live = 0, dead = 0, head = 0;
 	sqlite3 *db = NULL;
 
 	if (json < 0) {
@@ -681,6 +1180,11 @@ admin_status(struct admin *a, int argc, char **argv)
 		return 1;
 	hubdb_meta_get(db, "site_id", site, sizeof(site));
 	hubdb_meta_get(db, "hub_id", hub, sizeof(hub));
+	if (journal_count(db, &live, &dead) != 0 ||
+	    journal_head(db, &head) != 0) {
+		admin_err("status", "cannot read the record journal");
+		goto out;
+	}
 	if (admin_nodes_json(a, db, &nodes_arr) != 0) {
 		admin_err("status", "cannot read the node table");
 		goto out;
@@ -727,9 +1231,10 @@ admin_status(struct admin *a, int argc, char **argv)
 	json_object_object_add(out, "sessions", json_object_new_int(
 	    st != NULL && json_object_object_get_ex(st, "sessions", &v) ?
 	    json_object_get_int(v) : 0));
-	/* Records, journal and blobs come with the sync journal and blob store. */
-	json_object_object_add(out, "records", json_object_new_int(0));
-	json_object_object_add(out, "journal_head", json_object_new_int(0));
+	json_object_object_add(out, "records", json_object_new_int64(live));
+	json_object_object_add(out, "journal_head",
+	    json_object_new_int64(head));
+	/* Blobs come with the blob store. */
 	json_object_object_add(out, "blobs", json_object_new_int(0));
 	json_object_object_add(out, "queue_depth", json_object_new_int(
 	    st != NULL && json_object_object_get_ex(st, "queue_depth", &v) ?
@@ -753,6 +1258,8 @@ admin_status(struct admin *a, int argc, char **argv)
 		    offline, never);
 		json_object_object_get_ex(out, "sessions", &v);
 		printf("sessions: %d\n", json_object_get_int(v));
+		printf("records: %" PRId64 " live, %" PRId64 " tombstones; "
+		    "journal head %" PRId64 "\n", live, dead, head);
 		json_object_object_get_ex(out, "queue_depth", &v);
 		printf("queue: %d waiting", json_object_get_int(v));
 		json_object_object_get_ex(out, "workers_busy", &v);
@@ -777,6 +1284,10 @@ static const struct {
 	{ "revoke", admin_revoke },
 	{ "nodes", admin_nodes },
 	{ "sessions", admin_sessions },
+	{ "publish", admin_publish },
+	{ "import", admin_import },
+	{ "delete", admin_delete },
+	{ "records", admin_records },
 	{ "status", admin_status },
 };
 

@@ -52,6 +52,10 @@ struct hub {
 	SSL_CTX *tls_main;
 	SSL_CTX *tls_file;
 
+	/* Pulls hold it for reading; the tombstone purge try-locks it for writing. */
+	pthread_rwlock_t journal_lock;
+	sqlite3 *maint_db;		/* the main thread's connection (purge) */
+
 	struct registry *reg;
 	struct authfail *af;
 	struct pool *main_pool;
@@ -68,6 +72,8 @@ struct hub {
 	int stopping;			/* atomic */
 	struct hub_stats stats;		/* atomic */
 };
+
+struct sync_state;
 
 /* Which channel a connection is on. */
 enum hub_channel {
@@ -90,6 +96,7 @@ struct hub_conn {
 	struct reg_session session;	/* copy taken at login */
 	uint64_t reg_handle;
 	uint8_t exporter[TR_KEY_LEN];
+	struct sync_state *sync;	/* the running sync, or NULL (sync.h) */
 };
 
 /* Copy the current limits out of the config. */

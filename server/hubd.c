@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "hub.h"
 #include "hubd.h"
 #include "hubdb.h"
+#include "journal.h"
 #include "log.h"
 #include "msg.h"
 #include "session.h"
@@ -32,6 +34,9 @@
 
 /* Queue of the rejection path: a few sockets waiting for their BUSY. */
 #define HUBD_REJECT_DEPTH 16
+/* How often old tombstones are purged, and the retry while pulls run. */
+#define HUBD_PURGE_INTERVAL_MS	60000
+#define HUBD_PURGE_RETRY_MS	1000
 
 /* Default configuration file path. */
 const char *
@@ -140,17 +145,79 @@ hubd_drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Write end of the pipe the detached daemon reports its start-up on: the
+ * launching process waits for it, so an init script sees a failure that
+ * happens after detaching (exit 1 and the reason) instead of exit 0.
+ */
+static int hubd_ready_fd = -1;
+
+/* Report the start-up outcome to the launching process (MSG NULL: ready). */
+static void
+hubd_report(const char *msg)
+{
+	ssize_t n;
+
+	if (hubd_ready_fd < 0)
+		return;
+	if (msg == NULL)
+		n = write(hubd_ready_fd, "R", 1);
+	else
+		n = write(hubd_ready_fd, msg, strlen(msg));
+	(void)n;
+	close(hubd_ready_fd);
+	hubd_ready_fd = -1;
+}
+
+/* Log a start-up failure and report it to the launching process. */
+static void
+hubd_fail(const char *msg)
+{
+	log_err("%s", msg);
+	hubd_report(msg);
+}
+
+/* In the launching process: wait for the daemon's report and exit with it. */
+static void
+hubd_await_ready(int fd)
+{
+	char buf[1024];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len == 1 && buf[0] == 'R')
+		_exit(0);
+	fprintf(stderr, PROG ": %s\n", len > 0 ? buf :
+	    "the daemon exited during start-up (see the system log)");
+	_exit(1);
+}
+
 /* Detach from the terminal: fork, setsid, fork, stdio to /dev/null. */
 static int
 hubd_daemonize(char *err, size_t errlen)
 {
+	int ready[2], fd;
 	pid_t pid;
-	int fd;
 
+	if (pipe(ready) != 0)
+		goto fail;
 	if ((pid = fork()) < 0)
 		goto fail;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(ready[1]);
+		hubd_await_ready(ready[0]);
+	}
+	close(ready[0]);
+	hubd_ready_fd = ready[1];
 	if (setsid() < 0 || (pid = fork()) < 0)
 		goto fail;
 	if (pid > 0)
@@ -199,12 +266,21 @@ hubd_reload(struct hub *hub, const struct hubd_opts *opts)
 		    err);
 		return;
 	}
-	if (c.port != hub->conf.port || strcmp(c.bind, hub->conf.bind) != 0 ||
+	if (c.port != hub->conf.port || c.file_port != hub->conf.file_port ||
+	    c.discovery_port != hub->conf.discovery_port ||
+	    strcmp(c.bind, hub->conf.bind) != 0 ||
+	    strcmp(c.multicast_group, hub->conf.multicast_group) != 0 ||
+	    strcmp(c.multicast_interface, hub->conf.multicast_interface) != 0 ||
 	    c.workers != hub->conf.workers ||
+	    c.transfer_workers != hub->conf.transfer_workers ||
 	    c.queue_depth != hub->conf.queue_depth ||
-	    strcmp(c.state_dir, hub->conf.state_dir) != 0)
-		log_warn("reload: bind, ports, workers, queue_depth and "
-		    "state_dir change only on restart");
+	    strcmp(c.state_dir, hub->conf.state_dir) != 0 ||
+	    strcmp(c.user, hub->conf.user) != 0 ||
+	    strcmp(c.pidfile, hub->conf.pidfile) != 0 ||
+	    c.metrics_port != hub->conf.metrics_port)
+		log_warn("reload: bind, ports, multicast, workers, "
+		    "queue_depth, state_dir, user, pidfile and metrics_port "
+		    "change only on restart; the running values stay");
 	thr_wrlock(&hub->conf_lock);
 	old = hub->conf;
 	hub->conf = c;
@@ -216,11 +292,48 @@ hubd_reload(struct hub *hub, const struct hubd_opts *opts)
 	    c.ncollections, log_level_name(c.log_level));
 }
 
-/* Wait for signals: stop on SIGTERM/SIGINT, reload on SIGHUP. */
+/*
+ * Purge the tombstones older than journal_retain and raise the journal
+ * floor, unless a pull is running (it must not lose a tombstone it has not
+ * sent yet).  Returns 0 when it ran, 1 when it has to wait for the pulls.
+ */
+static int
+hubd_purge(struct hub *hub)
+{
+	int64_t retain, floor = 0;
+	int purged = 0, rc;
+
+	thr_rdlock(&hub->conf_lock);
+	retain = hub->conf.journal_retain;
+	thr_rwunlock(&hub->conf_lock);
+	if (pthread_rwlock_trywrlock(&hub->journal_lock) != 0)
+		return 1;
+	if ((rc = db_begin(hub->maint_db)) == 0 &&
+	    (rc = journal_purge(hub->maint_db, msg_now_ms(), retain,
+	    &purged)) == 0 &&
+	    (rc = journal_floor(hub->maint_db, &floor)) == 0)
+		rc = db_commit(hub->maint_db);
+	if (rc != 0)
+		db_rollback(hub->maint_db);
+	thr_rwunlock(&hub->journal_lock);
+	if (rc != 0)
+		log_err("journal: purging tombstones failed: %s",
+		    tr_strerror(rc));
+	else if (purged > 0)
+		log_info("journal: purged %d tombstone(s) older than %" PRId64
+		    " s; floor now %" PRId64, purged, retain, floor);
+	return 0;
+}
+
+/*
+ * Wait for signals: stop on SIGTERM/SIGINT, reload on SIGHUP; purge
+ * tombstones every HUBD_PURGE_INTERVAL_MS and after each SIGHUP.
+ */
 static void
 hubd_wait(struct hub *hub, const struct hubd_opts *opts)
 {
 	struct timespec tick = { 1, 0 };
+	long long next_purge = thr_mono_ms() + HUBD_PURGE_INTERVAL_MS;
 	sigset_t set;
 	int sig;
 
@@ -235,9 +348,16 @@ hubd_wait(struct hub *hub, const struct hubd_opts *opts)
 			    "SIGTERM" : "SIGINT");
 			return;
 		}
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			hubd_reload(hub, opts);
+			next_purge = 0;
+		}
 		registry_expire(hub->reg, msg_now_ms());
+		pool_expire(hub->main_pool, thr_mono_ms());
+		pool_expire(hub->reject_pool, thr_mono_ms());
+		if (thr_mono_ms() >= next_purge)
+			next_purge = thr_mono_ms() + (hubd_purge(hub) == 0 ?
+			    HUBD_PURGE_INTERVAL_MS : HUBD_PURGE_RETRY_MS);
 	}
 }
 
@@ -251,6 +371,7 @@ hubd_free(struct hub *hub)
 		for (int i = 0; i < hub->nmain_dbs; i++)
 			db_close(hub->main_dbs[i]);
 	free(hub->main_dbs);
+	db_close(hub->maint_db);
 	registry_free(hub->reg);
 	authfail_free(hub->af);
 	SSL_CTX_free(hub->tls_main);
@@ -258,6 +379,7 @@ hubd_free(struct hub *hub)
 	statedir_free(&hub->keys);
 	conf_free(&hub->conf);
 	pthread_rwlock_destroy(&hub->conf_lock);
+	pthread_rwlock_destroy(&hub->journal_lock);
 }
 
 /* Run the hub until SIGTERM or SIGINT. */
@@ -272,6 +394,7 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 
 	memset(&hub, 0, sizeof(hub));
 	pthread_rwlock_init(&hub.conf_lock, NULL);
+	pthread_rwlock_init(&hub.journal_lock, NULL);
 	hub.conf = *conf;
 	memset(conf, 0, sizeof(*conf));
 	snprintf(hub.state_dir, sizeof(hub.state_dir), "%s",
@@ -322,12 +445,16 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	log_init(PROG, hub.conf.log_level, use_syslog);
 	if (hub.conf.pidfile[0] != '\0')
 		snprintf(pidfile, sizeof(pidfile), "%s", hub.conf.pidfile);
-	else if (!opts->foreground)
+	else if (!opts->foreground) {
+		/* The default directory may not exist yet: make it. */
+		mkdir(LOCALSTATEDIR "/run", 0755);
+		mkdir(LOCALSTATEDIR "/run/trosyn", 0755);
 		snprintf(pidfile, sizeof(pidfile), "%s/run/trosyn/%s.pid",
 		    LOCALSTATEDIR, PROG);
+	}
 	if (pidfile[0] != '\0' && hubd_write_pidfile(pidfile, err,
 	    sizeof(err)) != 0) {
-		log_err("%s", err);
+		hubd_fail(err);
 		pidfile[0] = '\0';
 		goto out;
 	}
@@ -338,41 +465,51 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	hub.nmain_dbs = hub.conf.workers;
 	hub.main_dbs = calloc((size_t)hub.nmain_dbs, sizeof(*hub.main_dbs));
 	if (hub.reg == NULL || hub.af == NULL || hub.main_dbs == NULL) {
-		log_err("out of memory");
+		hubd_fail("out of memory");
 		goto out;
 	}
 	for (int i = 0; i < hub.nmain_dbs; i++) {
 		if (hubdb_open(hub.state_dir, 0, &hub.main_dbs[i]) != 0) {
-			log_err("cannot open the database in %s", hub.state_dir);
+			snprintf(err, sizeof(err), "cannot open the database in "
+			    "%s", hub.state_dir);
+			hubd_fail(err);
 			goto out;
 		}
 	}
+	if (hubdb_open(hub.state_dir, 0, &hub.maint_db) != 0) {
+		snprintf(err, sizeof(err), "cannot open the database in %s",
+		    hub.state_dir);
+		hubd_fail(err);
+		goto out;
+	}
+	hubd_purge(&hub);
 	hub.main_pool = pool_new("hub-worker", hub.conf.workers,
 	    hub.conf.queue_depth, session_serve_main, &hub);
 	hub.reject_pool = pool_new("hub-reject", 1, HUBD_REJECT_DEPTH,
 	    session_serve_busy, &hub);
 	if (hub.main_pool == NULL || hub.reject_pool == NULL ||
 	    pool_start(hub.main_pool) != 0 || pool_start(hub.reject_pool) != 0) {
-		log_err("cannot start the worker pools");
+		hubd_fail("cannot start the worker pools");
 		goto stop;
 	}
 	if (statedir_path(hub.state_dir, STATEDIR_SOCK, path,
 	    sizeof(path)) != 0 ||
 	    (hub.control = control_start(&hub, path, err, sizeof(err))) == NULL) {
-		log_err("%s", err);
+		hubd_fail(err);
 		goto stop;
 	}
 	hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
 	    hub.reject_pool, hub.af);
 	lfd = -1;
 	if (hub.main_acc == NULL) {
-		log_err("cannot start the acceptor");
+		hubd_fail("cannot start the acceptor");
 		goto stop;
 	}
 	log_info("started: hub %s site %s, listening on %s port %u, %d "
 	    "workers, queue %d, state %s", hub.keys.hub_id, hub.keys.site_id,
 	    hub.conf.bind, (unsigned)hub.port, hub.conf.workers,
 	    hub.conf.queue_depth, hub.state_dir);
+	hubd_report(NULL);
 
 	hubd_wait(&hub, opts);
 	status = 0;
@@ -386,6 +523,7 @@ stop:
 	pool_stop(hub.main_pool);
 	log_info("stopped");
 out:
+	hubd_report("start-up failed (see the system log)");
 	if (lfd >= 0)
 		close(lfd);
 	if (pidfile[0] != '\0')

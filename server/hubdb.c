@@ -8,13 +8,13 @@
 #include "db.h"
 #include "err.h"
 #include "hubdb.h"
+#include "journal.h"
 #include "kdf.h"
 #include "log.h"
 #include "statedir.h"
 
-/* Schema steps: step i moves the database from version i to i+1. */
-static const char *const hubdb_steps[] = {
-	/* 0 -> 1: identity and enrolled nodes */
+/* Schema step 0 -> 1: identity and enrolled nodes. */
+static const char hubdb_step_nodes[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE nodes ("
 	" node_id TEXT PRIMARY KEY,"
@@ -27,13 +27,17 @@ static const char *const hubdb_steps[] = {
 	" enrolled_ms INTEGER NOT NULL,"
 	" last_seen_ms INTEGER NOT NULL DEFAULT 0,"
 	" address TEXT NOT NULL DEFAULT '',"
-	" last_sync_ms INTEGER NOT NULL DEFAULT 0);",
-};
+	" last_sync_ms INTEGER NOT NULL DEFAULT 0);";
 
 /* Open DIR/hub.db, migrating it to the current schema. */
 int
 hubdb_open(const char *dir, int create, sqlite3 **db)
 {
+	/* Schema steps: step i moves the database from version i to i+1. */
+	const char *const steps[] = {
+		hubdb_step_nodes,	/* 0 -> 1 */
+		journal_schema,		/* 1 -> 2: the record journal */
+	};
 	char path[4096];
 	int rc;
 
@@ -42,8 +46,7 @@ hubdb_open(const char *dir, int create, sqlite3 **db)
 		return rc;
 	if ((rc = db_open(path, create, db)) != 0)
 		return rc;
-	rc = db_migrate(*db, hubdb_steps,
-	    (int)(sizeof(hubdb_steps) / sizeof(hubdb_steps[0])));
+	rc = db_migrate(*db, steps, (int)(sizeof(steps) / sizeof(steps[0])));
 	if (rc != 0) {
 		db_close(*db);
 		*db = NULL;
@@ -261,6 +264,21 @@ hubdb_node_seen(sqlite3 *db, const char *node_id, const char *address,
 	sqlite3_bind_text(st, 2, address != NULL ? address : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, node_id, -1, SQLITE_STATIC);
+	return hubdb_update(db, st);
+}
+
+/* Record a completed pull of NODE_ID at MS. */
+int
+hubdb_node_synced(sqlite3 *db, const char *node_id, int64_t ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = db_prepare(db, "UPDATE nodes SET last_sync_ms = ? "
+	    "WHERE node_id = ?", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, ms);
+	sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
 	return hubdb_update(db, st);
 }
 

@@ -51,6 +51,9 @@ int hubdb_node_revoke(sqlite3 *db, const char *node_id);
 int hubdb_node_seen(sqlite3 *db, const char *node_id, const char *address,
     int64_t ms);
 
+/* Record a completed pull of NODE_ID at MS (last_sync): 0, TR_ENOTFOUND. */
+int hubdb_node_synced(sqlite3 *db, const char *node_id, int64_t ms);
+
 /* All nodes ordered by id into a malloc'd array (*OUT, *N); keys zeroized by the caller's hubdb_nodes_free. */
 int hubdb_node_list(sqlite3 *db, struct hubdb_node **out, size_t *n);
 void hubdb_nodes_free(struct hubdb_node *nodes, size_t n);

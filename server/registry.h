@@ -15,9 +15,12 @@
  * Lock order of the hub, outermost first:
  *   hub conf rwlock  ->  pool queue mutex  ->  authfail mutex  ->  registry mutex
  * (a thread never holds two of them at once today; the order is the rule if
- * that changes).  Enrolled nodes live in SQLite (hubdb.h), which is the
- * source of truth for roles and revocation; the registry keeps what is
- * live: sessions, connections, heartbeat figures.
+ * that changes).  The hub journal rwlock stands outside that order: a
+ * worker holds it for reading for a whole pull, taking the others
+ * meanwhile; the main thread only try-locks it for writing (the tombstone
+ * purge), holding nothing else.  Enrolled nodes live in SQLite (hubdb.h),
+ * which is the source of truth for roles and revocation; the registry
+ * keeps what is live: sessions, connections, heartbeat figures.
  */
 
 /* A copy of one live session. */

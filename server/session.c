@@ -12,6 +12,7 @@
 #include "log.h"
 #include "msg.h"
 #include "session.h"
+#include "sync.h"
 #include "thr.h"
 #include "tls.h"
 
@@ -27,12 +28,32 @@ struct session_handler {
 };
 
 /*
- * Message types served on the main channel after login.  Sync plugs in
- * here; a type that is not listed is answered INVALID_REQUEST.
+ * Message types served on the main channel after login; a type that is
+ * not listed is answered INVALID_REQUEST.
  */
 static const struct session_handler session_handlers[] = {
+	{ TR_MSG_SYNC_REQUEST, sync_on_request },
+	{ TR_MSG_SYNC_ACK, sync_on_ack },
+	{ TR_MSG_SYNC_DATA, sync_on_data },
+	{ TR_MSG_SYNC_COMPLETE, sync_on_complete },
 	{ NULL, NULL }
 };
+
+/*
+ * Non-zero when ENV may still be served although the session is gone:
+ * the session expired (it was not ended) and ENV continues the sync in
+ * progress.  A new request gets INVALID_TOKEN (PROTOCOL.md section 6).
+ */
+static int
+session_may_finish(struct hub_conn *hc, json_object *env)
+{
+	const char *type = msg_type(env);
+
+	return sync_running(hc) && msg_now_ms() >= hc->session.expires_ms &&
+	    (strcmp(type, TR_MSG_SYNC_ACK) == 0 ||
+	    strcmp(type, TR_MSG_SYNC_DATA) == 0 ||
+	    strcmp(type, TR_MSG_SYNC_COMPLETE) == 0);
+}
 
 /* Set both socket timeouts of FD to MS milliseconds. */
 void
@@ -118,7 +139,7 @@ session_step(struct hub_conn *hc)
 		goto out;
 	}
 	if (registry_session_get(hc->hub->reg, hc->session.session_id,
-	    msg_now_ms(), &cur) != 0) {
+	    msg_now_ms(), &cur) != 0 && !session_may_finish(hc, env)) {
 		rc = TR_ETOKEN;
 		session_error(hc, env, TR_CODE_INVALID_TOKEN,
 		    "session expired or ended", NULL);
@@ -168,6 +189,9 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 	}
 	log_info("connection from %s accepted by worker %d", item->peer,
 	    worker);
+	/* A deadline, not only per-read timeouts: trickling cannot stretch it. */
+	pool_set_deadline(hub->main_pool, worker, item->accepted_ms +
+	    (long long)hc.lim.auth_timeout * 1000);
 	session_set_timeouts(item->fd, left);
 	if ((rc = tls_accept(hub->tls_main, item->fd, &hc.ssl)) != 0) {
 		log_info("TLS handshake with %s failed: %s", item->peer,
@@ -179,6 +203,7 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 	if (tls_exporter(hc.ssl, hc.exporter) != 0 ||
 	    auth_login(&hc) != 0)
 		goto out;
+	pool_set_deadline(hub->main_pool, worker, 0);
 	if (registry_conn_add(hub->reg, hc.session.session_id, item->fd,
 	    &hc.reg_handle) != 0)
 		goto out;
@@ -187,6 +212,7 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 		;
 	registry_conn_remove(hub->reg, hc.reg_handle);
 out:
+	sync_conn_end(&hc);
 	conn_clear(&hc.c);
 	kdf_cleanse(&hc.session, sizeof(hc.session));
 	kdf_cleanse(hc.exporter, sizeof(hc.exporter));
@@ -202,8 +228,9 @@ session_serve_busy(void *arg, struct pool_item *item, int worker)
 	struct conn c;
 	SSL *ssl = NULL;
 
-	(void)worker;
 	__atomic_add_fetch(&hub->stats.busy_rejected, 1, __ATOMIC_RELAXED);
+	pool_set_deadline(hub->reject_pool, worker, thr_mono_ms() +
+	    SESSION_BUSY_TIMEOUT_MS);
 	session_set_timeouts(item->fd, SESSION_BUSY_TIMEOUT_MS);
 	if (tls_accept(hub->tls_main, item->fd, &ssl) != 0)
 		return;

@@ -33,6 +33,11 @@ chmod 700 "$T_DIR/state"
 t_expect_status "missing state dir refused" 1 "$HUBD" -f -c "$T_DIR/hubd.conf" -d "$T_DIR/nowhere"
 t_expect_grep "missing state dir is named" "$T_DIR/err" "nowhere"
 
+# --- a failure after detaching reaches the launching command ---
+t_expect_status "detached start-up failure exits 1" 1 "$HUBD" -c "$T_DIR/hubd.conf" \
+	-d "$T_DIR/state" --pidfile "$T_DIR/no/such/dir/hubd.pid"
+t_expect_grep "detached start-up failure says why" "$T_DIR/err" "pidfile"
+
 # --- detached with a pidfile ---
 t_expect_status "daemon starts and detaches" 0 "$HUBD" -c "$T_DIR/hubd.conf" \
 	-d "$T_DIR/state" --pidfile "$T_DIR/hubd.pid"

@@ -1,9 +1,28 @@
 /*
- * trprobe: a scriptable test client of the hub's login exchange, written
- * from PROTOCOL.md alone, that can also misbehave on purpose.  It prints
- * one line per event ("challenge ok", "login ok ...", "error CODE ...",
- * "closed", ...) for the integration tests to check, and exits 0 when the
- * scenario ran (whatever the hub answered) or 1 when the probe itself failed.
+ * trprobe: a scriptable test client of the hub's login exchange and sync,
+ * written from PROTOCOL.md alone, that can also misbehave on purpose.  It
+ * prints one line per event ("challenge ok", "login ok ...", "error CODE
+ * ...", "data batch=...", "result {...}", "closed", ...) for the
+ * integration tests to check, and exits 0 when the scenario ran (whatever
+ * the hub answered) or 1 when the probe itself failed.
+ *
+ * Sync (after login):
+ *   --pull COLLS      pull COLLS (comma-separated; "*" omits the member)
+ *                     with --since N, --batch-size N, --window N; prints
+ *                     each SYNC_DATA ("data ..." and one "record JCS" line
+ *                     per record), acks each batch, prints "complete ...".
+ *   --push FILE       push the records of FILE (JSON Lines, pushed form) in
+ *                     batches of --batch-size (default 100) to --collections
+ *                     (default: those the records name); prints "result
+ *                     JCS" per record and "push-complete JCS".
+ *   --sync-fault F    misbehave: ack-wrong-last-seq, ack-unsent,
+ *                     ack-other-sync, ack-bad-reply, second-request,
+ *                     data-in-pull, hold-window (pull); batch-1-first,
+ *                     complete-wrong-batches, data-without-push,
+ *                     ack-in-push (push).
+ *   --ack-delay S     sleep S seconds before the first ack of a pull.
+ *   --then-request    after the sync, send a new pull SYNC_REQUEST.
+ *   --send TYPE --payload JSON   send one message with that payload.
  */
 #include "config.h"
 
@@ -48,6 +67,18 @@ struct probe {
 	int connect_only;
 	double hold;
 	int rotate_test;
+	const char *payload;
+
+	/* sync */
+	const char *pull;
+	const char *push;
+	const char *collections;
+	const char *sync_fault;
+	int64_t since;
+	int batch_size;
+	int window;
+	double ack_delay;
+	int then_request;
 
 	/* from the credentials file */
 	json_object *creds;
@@ -206,17 +237,18 @@ static void
 say_error(json_object *env)
 {
 	json_object *err = NULL, *details = NULL;
-	const char *code = "?", *reply = msg_in_reply_to(env);
+	const char *code = "?", *reply = msg_in_reply_to(env), *message = "";
 
 	msg_get_obj(msg_payload(env), "error", &err);
 	if (err != NULL) {
 		msg_get_str(err, "code", &code);
 		msg_get_obj(err, "details", &details);
+		msg_get_str(err, "message", &message);
 	}
-	say("error %s in_reply_to=%s details=%s", code,
+	say("error %s in_reply_to=%s details=%s message=%s", code,
 	    reply != NULL ? reply : "none",
 	    details != NULL ? json_object_to_json_string_ext(details,
-	    JSON_C_TO_STRING_PLAIN) : "none");
+	    JSON_C_TO_STRING_PLAIN) : "none", message);
 }
 
 /* Wait up to MS for the hub to close; print "closed" or "open". */
@@ -256,8 +288,12 @@ recv_msg(struct probe *p, const uint8_t *key, int *verified)
 	int rc = conn_recv(&p->c, &env, rxkey, NULL);
 
 	if (rc != 0) {
-		say(rc == TR_ECLOSED || rc == TR_ETRUNC || rc == TR_EIO ?
-		    "closed" : "recv-failed %s", tr_strerror(rc));
+		if (rc == TR_ETIMEDOUT)
+			say("no-reply");
+		else
+			say(rc == TR_ECLOSED || rc == TR_ETRUNC ||
+			    rc == TR_EIO ? "closed" : "recv-failed %s",
+			    tr_strerror(rc));
 		json_object_put(env);
 		return NULL;
 	}
@@ -485,17 +521,30 @@ login(struct probe *p)
 	return 1;
 }
 
-/* After login: send a message of TYPE and print the answer. */
+/* Parse the JSON text S or die. */
+static json_object *
+parse_json(const char *s)
+{
+	json_object *v = NULL;
+
+	if (jcs_parse(s, strlen(s), &v) != 0)
+		die("not valid JSON: %.80s", s);
+	return v;
+}
+
+/* After login: send a message of TYPE (with --payload) and print the answer. */
 static void
 send_after(struct probe *p, const char *type)
 {
 	json_object *env;
 	int verified;
 
-	if (conn_send_msg(&p->c, type, NULL, NULL, NULL, 0, NULL) != 0) {
+	if (conn_send_msg(&p->c, type, NULL, p->payload != NULL ?
+	    parse_json(p->payload) : NULL, NULL, 0, NULL) != 0) {
 		say("send-failed");
 		return;
 	}
+	set_rcvtimeo(p->fd, 3000);
 	if ((env = recv_msg(p, NULL, &verified)) == NULL)
 		return;
 	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
@@ -504,6 +553,475 @@ send_after(struct probe *p, const char *type)
 		say("reply %s", msg_type(env));
 	say("verified=%s", verified ? "yes" : "no");
 	json_object_put(env);
+}
+
+/* --- sync --- */
+
+/* Print "record JCS" for each record of the array RECS. */
+static void
+say_records(json_object *recs)
+{
+	for (size_t i = 0; i < json_object_array_length(recs); i++) {
+		char *text = NULL;
+
+		if (jcs_serialize(json_object_array_get_idx(recs, i), &text,
+		    NULL) == 0)
+			say("record %s", text);
+		free(text);
+	}
+}
+
+/* JCS of VAL (static buffer, for printing). */
+static const char *
+jcs_text(json_object *val)
+{
+	static char *text;
+
+	free(text);
+	text = NULL;
+	if (jcs_serialize(val, &text, NULL) != 0)
+		return "?";
+	return text;
+}
+
+/* Read one message with a timeout of MS; NULL on timeout or close (printed). */
+static json_object *
+sync_recv(struct probe *p, long ms, int quiet_timeout)
+{
+	uint8_t rxkey[TR_KEY_LEN];
+	json_object *env = NULL;
+	int rc;
+
+	set_rcvtimeo(p->fd, ms);
+	rc = conn_recv(&p->c, &env, rxkey, NULL);
+	if (rc == TR_ETIMEDOUT) {
+		if (!quiet_timeout)
+			say("no-reply");
+		return NULL;
+	}
+	if (rc != 0) {
+		say(rc == TR_ECLOSED || rc == TR_ETRUNC || rc == TR_EIO ?
+		    "closed" : "recv-failed %s", tr_strerror(rc));
+		json_object_put(env);
+		return NULL;
+	}
+	if (msg_verify(env, rxkey, TR_KEY_LEN) != 0)
+		say("unverified %s", msg_type(env));
+	return env;
+}
+
+/* Split a comma-separated list into a JSON array of strings. */
+static json_object *
+name_array(const char *list)
+{
+	json_object *arr = json_object_new_array();
+	char *copy = strdup(list), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save))
+		json_object_array_add(arr, json_object_new_string(t));
+	free(copy);
+	return arr;
+}
+
+/* Send a pull SYNC_REQUEST with sync id SID; REQ_ID gets its message_id. */
+static void
+send_pull_request(struct probe *p, const char *sid, char *req_id)
+{
+	json_object *pl = json_object_new_object();
+
+	set_str(pl, "sync_id", sid);
+	set_str(pl, "direction", "pull");
+	json_object_object_add(pl, "since", json_object_new_int64(p->since));
+	if (p->pull != NULL && strcmp(p->pull, "*") != 0)
+		json_object_object_add(pl, "collections", name_array(p->pull));
+	if (p->batch_size != 0)
+		json_object_object_add(pl, "batch_size",
+		    json_object_new_int64(p->batch_size));
+	if (p->window != 0)
+		json_object_object_add(pl, "window",
+		    json_object_new_int64(p->window));
+	if (conn_send_msg(&p->c, TR_MSG_SYNC_REQUEST, NULL, pl, NULL, 0,
+	    req_id) != 0)
+		die("send failed");
+}
+
+/* Send SYNC_ACK for BATCH/LAST_SEQ of sync SID answering REPLY. */
+static void
+send_ack(struct probe *p, const char *sid, int64_t batch, int64_t last_seq,
+    const char *reply)
+{
+	json_object *pl = json_object_new_object();
+
+	set_str(pl, "sync_id", sid);
+	json_object_object_add(pl, "batch", json_object_new_int64(batch));
+	json_object_object_add(pl, "last_seq", json_object_new_int64(last_seq));
+	conn_send_msg(&p->c, TR_MSG_SYNC_ACK, reply, pl, NULL, 0, NULL);
+}
+
+/* Read the answer to a faulty message: print an ERROR, or what came instead. */
+static void
+expect_error(struct probe *p)
+{
+	json_object *env = sync_recv(p, 3000, 0);
+
+	if (env == NULL)
+		return;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
+		say_error(env);
+	else
+		say("unexpected %s", msg_type(env));
+	json_object_put(env);
+}
+
+/* A batch received and not yet acknowledged. */
+struct held {
+	int64_t batch;
+	int64_t last_seq;
+	char msg_id[TR_UUID_LEN + 1];
+};
+
+/* Print a SYNC_DATA of a pull and note it in H. */
+static void
+say_data(json_object *env, const char *req_id, struct held *h)
+{
+	json_object *pl = msg_payload(env), *recs = NULL, *v;
+	int reset = -1;
+	char *text = NULL;
+	size_t len = 0;
+
+	msg_get_int(pl, "batch", &h->batch);
+	msg_get_int(pl, "last_seq", &h->last_seq);
+	msg_get_array(pl, "records", &recs);
+	if (json_object_object_get_ex(pl, "reset", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		reset = json_object_get_boolean(v);
+	msg_encode(env, &text, &len);
+	free(text);
+	snprintf(h->msg_id, sizeof(h->msg_id), "%s", msg_id(env));
+	say("data batch=%lld records=%zu last_seq=%lld reset=%s bytes=%zu "
+	    "irt=%s", (long long)h->batch, recs != NULL ?
+	    json_object_array_length(recs) : 0, (long long)h->last_seq,
+	    reset < 0 ? "absent" : reset ? "true" : "false", len,
+	    msg_in_reply_to(env) != NULL &&
+	    strcmp(msg_in_reply_to(env), req_id) == 0 ? "ok" : "bad");
+	if (recs != NULL)
+		say_records(recs);
+}
+
+/* The pull fault of batch H, if any; returns 1 when the pull is over. */
+static int
+pull_fault(struct probe *p, const char *sid, const struct held *h,
+    const char *req_id)
+{
+	const char *f = p->sync_fault != NULL ? p->sync_fault : "";
+	char other[TR_UUID_LEN + 1];
+	json_object *pl;
+
+	if (h->batch != 0 || *f == '\0')
+		return 0;
+	if (strcmp(f, "second-request") == 0 ||
+	    strcmp(f, "ack-other-sync") == 0) {
+		/* A stray message: the running pull goes on. */
+		msg_new_uuid(other);
+		if (strcmp(f, "second-request") == 0)
+			send_pull_request(p, other, NULL);
+		else
+			send_ack(p, other, h->batch, h->last_seq, h->msg_id);
+		expect_error(p);
+		return 0;
+	}
+	if (strcmp(f, "ack-wrong-last-seq") == 0)
+		send_ack(p, sid, h->batch, h->last_seq + 1, h->msg_id);
+	else if (strcmp(f, "ack-unsent") == 0)
+		send_ack(p, sid, 999, h->last_seq, h->msg_id);
+	else if (strcmp(f, "ack-bad-reply") == 0)
+		send_ack(p, sid, h->batch, h->last_seq, req_id);
+	else if (strcmp(f, "data-in-pull") == 0) {
+		pl = json_object_new_object();
+		set_str(pl, "sync_id", sid);
+		json_object_object_add(pl, "batch", json_object_new_int64(0));
+		json_object_object_add(pl, "records", json_object_new_array());
+		conn_send_msg(&p->c, TR_MSG_SYNC_DATA, NULL, pl, NULL, 0, NULL);
+	} else
+		return 0;
+	/* The ERROR ends the pull: a correct ACK now names no sync. */
+	expect_error(p);
+	send_ack(p, sid, h->batch, h->last_seq, h->msg_id);
+	expect_error(p);
+	return 1;
+}
+
+/* Pull as --pull says, acking each batch. */
+static void
+pull(struct probe *p)
+{
+	char sid[TR_UUID_LEN + 1], req_id[TR_UUID_LEN + 1];
+	const char *f = p->sync_fault != NULL ? p->sync_fault : "";
+	struct held held[64];
+	int nheld = 0, acks = 0;
+	json_object *env;
+
+	msg_new_uuid(sid);
+	send_pull_request(p, sid, req_id);
+	for (;;) {
+		if ((env = sync_recv(p, 10000, 0)) == NULL)
+			return;
+		if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+			say_error(env);
+			json_object_put(env);
+			return;
+		}
+		if (strcmp(msg_type(env), TR_MSG_SYNC_COMPLETE) == 0) {
+			json_object *pl = msg_payload(env);
+			int64_t cursor = -1, records = -1, batches = -1;
+
+			msg_get_int(pl, "cursor", &cursor);
+			msg_get_int(pl, "records", &records);
+			msg_get_int(pl, "batches", &batches);
+			say("complete cursor=%lld records=%lld batches=%lld irt=%s",
+			    (long long)cursor, (long long)records,
+			    (long long)batches, msg_in_reply_to(env) != NULL &&
+			    strcmp(msg_in_reply_to(env), req_id) == 0 ? "ok" :
+			    "bad");
+			json_object_put(env);
+			return;
+		}
+		if (strcmp(msg_type(env), TR_MSG_SYNC_DATA) != 0) {
+			say("unexpected %s", msg_type(env));
+			json_object_put(env);
+			return;
+		}
+		say_data(env, req_id, &held[nheld]);
+		json_object_put(env);
+		if (pull_fault(p, sid, &held[nheld], req_id))
+			return;
+		nheld++;
+		if (strcmp(f, "hold-window") == 0 && acks == 0) {
+			/* Read what comes without acking: at most window batches. */
+			while (nheld < 64 && (env = sync_recv(p, 1500, 1)) !=
+			    NULL) {
+				if (strcmp(msg_type(env), TR_MSG_SYNC_DATA) == 0)
+					say_data(env, req_id, &held[nheld++]);
+				json_object_put(env);
+			}
+			say("held batches=%d", nheld);
+		}
+		if (p->ack_delay > 0 && acks == 0)
+			usleep((useconds_t)(p->ack_delay * 1e6));
+		for (int i = 0; i < nheld; i++, acks++)
+			send_ack(p, sid, held[i].batch, held[i].last_seq,
+			    held[i].msg_id);
+		nheld = 0;
+	}
+}
+
+/* Read the records of the JSON Lines file PATH into a new array. */
+static json_object *
+read_records(const char *path)
+{
+	json_object *arr = json_object_new_array();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		json_object *v = NULL;
+
+		if (strspn(line, " \t\r\n") == (size_t)len)
+			continue;
+		if (jcs_parse(line, (size_t)len, &v) != 0)
+			die("%s: a line is not JSON", path);
+		json_object_array_add(arr, v);
+	}
+	free(line);
+	fclose(f);
+	return arr;
+}
+
+/* Non-zero when NAME is one of the comma-separated LIST. */
+static int
+in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p = strchr(p, ',');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return 0;
+}
+
+/* The collections RECS name, comma-separated, in order of appearance. */
+static char *
+record_collections(json_object *recs)
+{
+	char *out = calloc(1, 1), *tmp;
+	size_t len = 0;
+
+	for (size_t i = 0; out != NULL && i < json_object_array_length(recs);
+	    i++) {
+		const char *c;
+
+		if (msg_get_str(json_object_array_get_idx(recs, i),
+		    "collection", &c) != 0 || *c == '\0' ||
+		    strchr(c, ',') != NULL || in_list(out, c))
+			continue;
+		if ((tmp = realloc(out, len + strlen(c) + 2)) == NULL)
+			die("out of memory");
+		out = tmp;
+		if (len > 0)
+			out[len++] = ',';
+		strcpy(out + len, c);
+		len += strlen(c);
+	}
+	if (out == NULL)
+		die("out of memory");
+	return out;
+}
+
+/* Send SYNC_DATA batch BATCH of sync SID with RECS[FROM..TO). */
+static void
+send_push_batch(struct probe *p, const char *sid, int64_t batch,
+    json_object *recs, size_t from, size_t to)
+{
+	json_object *pl = json_object_new_object(), *arr;
+
+	arr = json_object_new_array();
+	for (size_t i = from; i < to; i++)
+		json_object_array_add(arr,
+		    json_object_get(json_object_array_get_idx(recs, i)));
+	set_str(pl, "sync_id", sid);
+	json_object_object_add(pl, "batch", json_object_new_int64(batch));
+	json_object_object_add(pl, "records", arr);
+	if (conn_send_msg(&p->c, TR_MSG_SYNC_DATA, NULL, pl, NULL, 0,
+	    NULL) != 0)
+		die("send failed");
+}
+
+/* Push the records of --push. */
+static void
+push(struct probe *p)
+{
+	const char *f = p->sync_fault != NULL ? p->sync_fault : "";
+	json_object *recs = read_records(p->push), *pl, *env;
+	char sid[TR_UUID_LEN + 1], *colls;
+	size_t n = json_object_array_length(recs), size, from;
+	int64_t batch = 0;
+
+	size = p->batch_size > 0 ? (size_t)p->batch_size : 100;
+	colls = p->collections != NULL ? strdup(p->collections) :
+	    record_collections(recs);
+	msg_new_uuid(sid);
+	if (strcmp(f, "data-without-push") == 0) {
+		send_push_batch(p, sid, 0, recs, 0, n);
+		expect_error(p);
+		goto out;
+	}
+	pl = json_object_new_object();
+	set_str(pl, "sync_id", sid);
+	set_str(pl, "direction", "push");
+	json_object_object_add(pl, "collections", name_array(colls));
+	json_object_object_add(pl, "records", json_object_new_int64((int64_t)n));
+	json_object_object_add(pl, "window", json_object_new_int64(1));
+	if (conn_send_msg(&p->c, TR_MSG_SYNC_REQUEST, NULL, pl, NULL, 0,
+	    NULL) != 0)
+		die("send failed");
+	/* A refused push is answered; an accepted one is not. */
+	if ((env = sync_recv(p, 300, 1)) != NULL) {
+		if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
+			say_error(env);
+		else
+			say("unexpected %s", msg_type(env));
+		json_object_put(env);
+		goto out;
+	}
+	say("push accepted collections=%s records=%zu", colls, n);
+	if (strcmp(f, "batch-1-first") == 0) {
+		send_push_batch(p, sid, 1, recs, 0, n);
+		expect_error(p);
+		goto out;
+	}
+	if (strcmp(f, "ack-in-push") == 0) {
+		send_ack(p, sid, 0, 0, NULL);
+		expect_error(p);
+		goto out;
+	}
+	for (from = 0; from < n || (n == 0 && batch == 0); from += size) {
+		size_t to = from + size < n ? from + size : n;
+		json_object *results = NULL;
+		int64_t b = -1;
+
+		send_push_batch(p, sid, batch, recs, from, to);
+		if ((env = sync_recv(p, 10000, 0)) == NULL)
+			goto out;
+		if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+			say_error(env);
+			json_object_put(env);
+			goto out;
+		}
+		msg_get_int(msg_payload(env), "batch", &b);
+		msg_get_array(msg_payload(env), "results", &results);
+		say("ack type=%s batch=%lld results=%zu", msg_type(env),
+		    (long long)b, results != NULL ?
+		    json_object_array_length(results) : 0);
+		for (size_t i = 0; results != NULL &&
+		    i < json_object_array_length(results); i++)
+			say("result %s", jcs_text(json_object_array_get_idx(
+			    results, i)));
+		json_object_put(env);
+		batch++;
+		if (n == 0)
+			break;
+	}
+	pl = json_object_new_object();
+	set_str(pl, "sync_id", sid);
+	json_object_object_add(pl, "batches", json_object_new_int64(
+	    strcmp(f, "complete-wrong-batches") == 0 ? batch + 1 : batch));
+	{
+		char cid[TR_UUID_LEN + 1];
+
+		conn_send_msg(&p->c, TR_MSG_SYNC_COMPLETE, NULL, pl, NULL, 0,
+		    cid);
+		if ((env = sync_recv(p, 10000, 0)) == NULL)
+			goto out;
+		if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
+			say_error(env);
+		else
+			say("push-complete %s irt=%s",
+			    jcs_text(msg_payload(env)),
+			    msg_in_reply_to(env) != NULL &&
+			    strcmp(msg_in_reply_to(env), cid) == 0 ? "ok" :
+			    "bad");
+		json_object_put(env);
+	}
+out:
+	free(colls);
+	json_object_put(recs);
+}
+
+/* After a sync: a new pull request (with --then-request). */
+static void
+then_request(struct probe *p)
+{
+	char sid[TR_UUID_LEN + 1];
+	json_object *env;
+
+	msg_new_uuid(sid);
+	send_pull_request(p, sid, NULL);
+	if ((env = sync_recv(p, 5000, 0)) == NULL)
+		return;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0)
+		say_error(env);
+	else
+		say("reply %s", msg_type(env));
+	json_object_put(env);
+	check_closed(p, 2000);
 }
 
 int
@@ -523,6 +1041,16 @@ main(int argc, char **argv)
 		{ "connect-only", no_argument, NULL, 'C' },
 		{ "hold", required_argument, NULL, 'w' },
 		{ "rotate-test", required_argument, NULL, 'R' },
+		{ "payload", required_argument, NULL, 'P' },
+		{ "pull", required_argument, NULL, 'L' },
+		{ "push", required_argument, NULL, 'U' },
+		{ "collections", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 'n' },
+		{ "batch-size", required_argument, NULL, 'b' },
+		{ "window", required_argument, NULL, 'W' },
+		{ "sync-fault", required_argument, NULL, 'F' },
+		{ "ack-delay", required_argument, NULL, 'D' },
+		{ "then-request", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tls_creds tc;
@@ -548,6 +1076,16 @@ main(int argc, char **argv)
 		case 'C': p.connect_only = 1; break;
 		case 'w': p.hold = atof(optarg); break;
 		case 'R': p.rotate_test = atoi(optarg); break;
+		case 'P': p.payload = optarg; break;
+		case 'L': p.pull = optarg; break;
+		case 'U': p.push = optarg; break;
+		case 'c': p.collections = optarg; break;
+		case 'n': p.since = strtoll(optarg, NULL, 10); break;
+		case 'b': p.batch_size = atoi(optarg); break;
+		case 'W': p.window = atoi(optarg); break;
+		case 'F': p.sync_fault = optarg; break;
+		case 'D': p.ack_delay = atof(optarg); break;
+		case 'T': p.then_request = 1; break;
 		default: return 2;
 		}
 	}
@@ -607,6 +1145,14 @@ main(int argc, char **argv)
 		send_after(&p, p.send_type);
 		check_closed(&p, 1000);
 	}
+	if (p.pull != NULL)
+		pull(&p);
+	if (p.push != NULL)
+		push(&p);
+	if (p.then_request)
+		then_request(&p);
+	else if (p.pull != NULL || p.push != NULL)
+		check_closed(&p, 300);
 	if (p.hold > 0)
 		check_closed(&p, (long)(p.hold * 1000));
 out:
