@@ -1,0 +1,788 @@
+/* trosyn-client: the command-line front of libtrosyn (CLI.md). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "err.h"
+#include "jcs.h"
+#include "log.h"
+#include "trosyn-protocol.h"
+#include "trosyn.h"
+
+#define PROG		"trosyn-client"
+#define CLI_DATA_MAX	(64 * 1024 * 1024)	/* largest --data-file */
+#define CLI_HOST_MAX	255
+#define CLI_BAR_WIDTH	30
+
+enum {
+	OPT_HUB = 256,
+	OPT_TIMEOUT,
+	OPT_FILE_PORT,
+	OPT_DISCOVERY_PORT,
+	OPT_MCAST_GROUP,
+	OPT_MCAST_IF
+};
+
+/* Global options. */
+struct cli {
+	const char *creds;
+	const char *state_dir;
+	int has_hub;
+	char host[CLI_HOST_MAX + 1];
+	uint16_t port;
+	int timeout;
+	int verbose;
+	int tty;			/* stdout is a terminal: show progress */
+	int progress_shown;
+	trosyn *t;
+};
+
+/* Print one error line "trosyn-client: WHAT: WHY". */
+static void
+cli_err(const char *what, const char *why)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, why);
+}
+
+/* Print usage to F. */
+static void
+cli_usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " -k CREDENTIALS -s STATE_DIR [--hub HOST[:PORT]] [--timeout SEC]\n"
+"                     [-v] COMMAND [ARGS]\n"
+"  sync [--pull | --push] [--collection NAME]...\n"
+"  list COLLECTION [--json] [--all]\n"
+"  get COLLECTION ID\n"
+"  put COLLECTION ID (--data JSON | --data-file FILE)\n"
+"  delete COLLECTION ID\n"
+"  status [--json]\n"
+"  discover, fetch, upload, run: not available in this build\n"
+"\n"
+"  -k, --credentials FILE      credentials file from trosyn-admin enroll\n"
+"  -s, --state-dir DIR         replica directory (created with mode 0700)\n"
+"      --hub HOST[:PORT]       the hub's address (default port %d)\n"
+"      --timeout SEC           network timeout (default 30)\n"
+"      --file-port N, --discovery-port N, --multicast-group ADDR,\n"
+"      --multicast-interface ADDR\n"
+"                              accepted for discovery and file transfer\n"
+"  -v, --verbose               log protocol events to stderr\n"
+"  -h, --help                  show this help and exit\n"
+"  -V, --version               show the version and exit\n",
+	    TR_DEF_PORT);
+}
+
+/* Report a usage error: one line, then the usage; returns 2. */
+static int
+cli_usage_err(const char *what, const char *why)
+{
+	cli_err(what, why);
+	cli_usage(stderr);
+	return 2;
+}
+
+/* Parse a decimal integer S in MIN..MAX into *OUT; -1 when it is not one. */
+static int
+cli_number(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parse HOST[:PORT] (an IPv6 address as [ADDR]:PORT or bare) into C; -1 on error. */
+static int
+cli_parse_hub(struct cli *c, const char *s)
+{
+	const char *host = s, *port = NULL, *end;
+	size_t len;
+	long v;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return -1;
+		host = s + 1;
+		len = (size_t)(end - host);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+	} else if ((end = strchr(s, ':')) != NULL &&
+	    strchr(end + 1, ':') == NULL) {
+		len = (size_t)(end - s);
+		port = end + 1;
+	} else
+		len = strlen(s);
+	if (len == 0 || len > CLI_HOST_MAX)
+		return -1;
+	memcpy(c->host, host, len);
+	c->host[len] = '\0';
+	c->port = TR_DEF_PORT;
+	if (port != NULL) {
+		if (cli_number(port, 1, 65535, &v) != 0)
+			return -1;
+		c->port = (uint16_t)v;
+	}
+	c->has_hub = 1;
+	return 0;
+}
+
+/* Open the node from the global options; prints the error. */
+static int
+cli_open(struct cli *c, const char *cmd)
+{
+	struct trosyn_options o;
+	char err[1024];
+	int rc;
+
+	if (c->creds == NULL || c->state_dir == NULL)
+		return cli_usage_err(cmd, "-k CREDENTIALS and -s STATE_DIR "
+		    "are required");
+	memset(&o, 0, sizeof(o));
+	o.credentials = c->creds;
+	o.state_dir = c->state_dir;
+	o.hub_host = c->has_hub ? c->host : NULL;
+	o.hub_port = c->port;
+	o.timeout_s = c->timeout;
+	if ((rc = trosyn_open(&o, &c->t, err, sizeof(err))) != 0) {
+		cli_err("open", err[0] != '\0' ? err : trosyn_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+/* Print the JSON text TEXT pretty, as trosyn-admin prints its --json output. */
+static int
+cli_print_json(const char *what, const char *text)
+{
+	json_object *o = NULL;
+	const char *s;
+
+	if (jcs_parse(text, strlen(text), &o) != 0 || (s =
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
+		json_object_put(o);
+		cli_err(what, "cannot format the answer");
+		return 1;
+	}
+	printf("%s\n", s);
+	json_object_put(o);
+	return 0;
+}
+
+/* Start the getopt_long scan of a command's ARGV over again. */
+static void
+cli_getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+/* The usage error of an option getopt refused in a command's ARGV. */
+static int
+cli_bad_option(const char *cmd, char **argv)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "unknown option or missing argument: %s",
+	    argv[optind - 1]);
+	return cli_usage_err(cmd, why);
+}
+
+/* Progress on a terminal: a bar for a push, a count for a pull. */
+static void
+cli_progress(void *arg, const char *direction, int64_t done, int64_t total)
+{
+	struct cli *c = arg;
+	char bar[CLI_BAR_WIDTH + 1];
+
+	if (!c->tty)
+		return;
+	if (total > 0) {
+		int fill = (int)(done * CLI_BAR_WIDTH / total);
+
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, ' ', (size_t)(CLI_BAR_WIDTH - fill));
+		bar[CLI_BAR_WIDTH] = '\0';
+		printf("\r%s [%s] %lld/%lld", direction, bar, (long long)done,
+		    (long long)total);
+	} else
+		printf("\r%s: %lld records", direction, (long long)done);
+	fflush(stdout);
+	c->progress_shown = 1;
+}
+
+/* Clear a progress line before a summary. */
+static void
+cli_progress_end(struct cli *c)
+{
+	if (c->tty && c->progress_shown) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+	c->progress_shown = 0;
+}
+
+/* "s" when N is not 1. */
+static const char *
+cli_plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Run a push and print its summary; *REFUSED says the hub refused it (the link itself worked). */
+static int
+cli_do_push(struct cli *c, int *refused)
+{
+	struct trosyn_sync_result r;
+	int rc;
+
+	rc = trosyn_push(c->t, &r);
+	cli_progress_end(c);
+	*refused = rc == TROSYN_EACCES;
+	if (rc != 0) {
+		cli_err("sync", trosyn_last_error(c->t));
+		return 1;
+	}
+	if (r.records == 0 && r.rejected == 0)
+		printf("push: nothing to push\n");
+	else
+		printf("push: %lld record%s in %lld batch%s: %lld applied, "
+		    "%lld conflict%s, %lld rejected\n", (long long)r.records,
+		    cli_plural(r.records), (long long)r.batches,
+		    r.batches == 1 ? "" : "es", (long long)r.applied,
+		    (long long)r.conflicts, cli_plural(r.conflicts),
+		    (long long)r.rejected);
+	return 0;
+}
+
+/* Run a pull and print its summary. */
+static int
+cli_do_pull(struct cli *c, const char *const *cols, size_t n)
+{
+	struct trosyn_sync_result r;
+	int rc;
+
+	rc = trosyn_pull(c->t, cols, n, &r);
+	cli_progress_end(c);
+	if (rc != 0) {
+		cli_err("sync", trosyn_last_error(c->t));
+		return 1;
+	}
+	printf("pull: %lld record%s in %lld batch%s, cursor %lld%s\n",
+	    (long long)r.records, cli_plural(r.records), (long long)r.batches,
+	    r.batches == 1 ? "" : "es", (long long)r.cursor,
+	    r.reset ? " (replaced the local copy)" : "");
+	return 0;
+}
+
+/* sync [--pull | --push] [--collection NAME]... */
+static int
+cli_sync(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pull", no_argument, NULL, 'p' },
+		{ "push", no_argument, NULL, 'P' },
+		{ "collection", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char **cols;
+	size_t n = 0;
+	int pull = 0, push = 0, refused = 0, ch, status;
+
+	if ((cols = calloc((size_t)argc, sizeof(*cols))) == NULL) {
+		cli_err("sync", strerror(ENOMEM));
+		return 1;
+	}
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			pull = 1;
+			break;
+		case 'P':
+			push = 1;
+			break;
+		case 'c':
+			cols[n++] = optarg;
+			break;
+		default:
+			status = cli_bad_option("sync", argv);
+			goto out;
+		}
+	}
+	status = 2;
+	if (optind != argc) {
+		cli_usage_err("sync", "unexpected argument");
+		goto out;
+	}
+	if (pull && push) {
+		cli_usage_err("sync", "--pull and --push exclude each other");
+		goto out;
+	}
+	if (push && n > 0) {
+		cli_usage_err("sync", "--collection applies to pulls only");
+		goto out;
+	}
+	if (c->creds == NULL || c->state_dir == NULL) {
+		cli_usage_err("sync", "-k CREDENTIALS and -s STATE_DIR are "
+		    "required");
+		goto out;
+	}
+	status = 1;
+	if (!c->has_hub) {
+		cli_err("discover", "hub discovery is not available in this "
+		    "build; use --hub HOST[:PORT]");
+		goto out;
+	}
+	if ((status = cli_open(c, "sync")) != 0)
+		goto out;
+	trosyn_set_progress(c->t, cli_progress, c);
+	/* A push the hub refused does not keep the pull from running. */
+	if (!pull && (status = cli_do_push(c, &refused)) != 0 && !refused)
+		goto out;
+	if (!push && cli_do_pull(c, cols, n) != 0)
+		status = 1;
+out:
+	free(cols);
+	return status;
+}
+
+/* Parse a command's only flags (--json, and --all when ALL is not NULL) and NPOS positionals. */
+static int
+cli_simple_args(const char *cmd, int argc, char **argv, int npos, int *json,
+    int *all)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'j' && json != NULL)
+			*json = 1;
+		else if (ch == 'a' && all != NULL)
+			*all = 1;
+		else if (ch == 'j' || ch == 'a')
+			return cli_usage_err(cmd, "option not accepted here");
+		else
+			return cli_bad_option(cmd, argv);
+	}
+	if (argc - optind != npos)
+		return cli_usage_err(cmd, npos == 0 ? "unexpected argument" :
+		    "wrong number of arguments");
+	return 0;
+}
+
+/* Print one record of a plain listing. */
+static void
+cli_list_line(json_object *rec)
+{
+	json_object *v;
+	const char *data = "null";
+
+	if (json_object_object_get_ex(rec, "data", &v) && v != NULL)
+		data = json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	printf("%s\t%lld\t%s\t%s\t%s\n",
+	    json_object_get_string(json_object_object_get(rec, "id")),
+	    (long long)json_object_get_int64(json_object_object_get(rec,
+	    "version")),
+	    json_object_get_string(json_object_object_get(rec, "modified_at")),
+	    json_object_get_boolean(json_object_object_get(rec, "deleted")) ?
+	    "deleted" : json_object_get_boolean(json_object_object_get(rec,
+	    "pending")) ? "pending" : "synced", data);
+}
+
+/* list COLLECTION [--json] [--all] */
+static int
+cli_list(struct cli *c, int argc, char **argv)
+{
+	json_object *arr = NULL;
+	char *text = NULL;
+	int json = 0, all = 0, status;
+	unsigned flags;
+
+	if ((status = cli_simple_args("list", argc, argv, 1, &json,
+	    &all)) != 0)
+		return status;
+	if ((status = cli_open(c, "list")) != 0)
+		return status;
+	flags = (all ? TROSYN_LIST_DELETED : 0) |
+	    (json ? 0 : TROSYN_LIST_PENDING);
+	if (trosyn_list_flags(c->t, argv[optind], flags, &text) != 0) {
+		cli_err("list", trosyn_last_error(c->t));
+		return 1;
+	}
+	if (json)
+		status = cli_print_json("list", text);
+	else if (jcs_parse(text, strlen(text), &arr) != 0) {
+		cli_err("list", "cannot format the answer");
+		status = 1;
+	} else
+		for (size_t i = 0; i < json_object_array_length(arr); i++)
+			cli_list_line(json_object_array_get_idx(arr, i));
+	json_object_put(arr);
+	trosyn_free(text);
+	return status;
+}
+
+/* get COLLECTION ID */
+static int
+cli_get(struct cli *c, int argc, char **argv)
+{
+	char *text = NULL;
+	int status;
+
+	if ((status = cli_simple_args("get", argc, argv, 2, NULL, NULL)) != 0)
+		return status;
+	if ((status = cli_open(c, "get")) != 0)
+		return status;
+	if (trosyn_get(c->t, argv[optind], argv[optind + 1], &text) != 0) {
+		cli_err("get", trosyn_last_error(c->t));
+		return 1;
+	}
+	status = cli_print_json("get", text);
+	trosyn_free(text);
+	return status;
+}
+
+/* Read the file PATH ("-" for stdin) into a malloc'd, NUL-terminated buffer. */
+static int
+cli_read_file(const char *path, char **out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	size_t len = 0, cap = 0, got;
+	char *buf = NULL, *grown;
+	int rc = 0;
+
+	*out = NULL;
+	if (f == NULL) {
+		cli_err(path, strerror(errno));
+		return 1;
+	}
+	do {
+		if (cap - len < 4096) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			if (cap > CLI_DATA_MAX + 1 ||
+			    (grown = realloc(buf, cap)) == NULL) {
+				cli_err(path, cap > CLI_DATA_MAX + 1 ?
+				    "file too large" : strerror(ENOMEM));
+				rc = 1;
+				goto out;
+			}
+			buf = grown;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		cli_err(path, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		cli_err(path, "the data contains a NUL byte");
+		rc = 1;
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+out:
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* put COLLECTION ID (--data JSON | --data-file FILE) [--file PATH] */
+static int
+cli_put(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "data-file", required_argument, NULL, 'D' },
+		{ "file", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *data = NULL, *data_file = NULL, *file = NULL;
+	char *buf = NULL;
+	int ch, status;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'D':
+			data_file = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		default:
+			return cli_bad_option("put", argv);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_err("put", "wrong number of arguments");
+	if ((data == NULL) == (data_file == NULL))
+		return cli_usage_err("put", "give one of --data and "
+		    "--data-file");
+	if (file != NULL) {
+		cli_err("put", "file attachments need the file transfer "
+		    "channel, not available in this build");
+		return 1;
+	}
+	if ((status = cli_open(c, "put")) != 0)
+		return status;
+	if (data_file != NULL) {
+		if (cli_read_file(data_file, &buf) != 0)
+			return 1;
+		data = buf;
+	}
+	if (trosyn_put(c->t, argv[optind], argv[optind + 1], data) != 0) {
+		cli_err("put", trosyn_last_error(c->t));
+		status = 1;
+	}
+	free(buf);
+	return status;
+}
+
+/* delete COLLECTION ID */
+static int
+cli_delete(struct cli *c, int argc, char **argv)
+{
+	int status;
+
+	if ((status = cli_simple_args("delete", argc, argv, 2, NULL,
+	    NULL)) != 0)
+		return status;
+	if ((status = cli_open(c, "delete")) != 0)
+		return status;
+	if (trosyn_delete(c->t, argv[optind], argv[optind + 1]) != 0) {
+		cli_err("delete", trosyn_last_error(c->t));
+		return 1;
+	}
+	return 0;
+}
+
+/* A string member of O, or DEF when absent or null. */
+static const char *
+cli_member_str(json_object *o, const char *key, const char *def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return def;
+	return json_object_get_string(v);
+}
+
+/* status [--json] */
+static int
+cli_status(struct cli *c, int argc, char **argv)
+{
+	json_object *o = NULL, *cursors;
+	char *text = NULL;
+	int json = 0, status;
+
+	if ((status = cli_simple_args("status", argc, argv, 0, &json,
+	    NULL)) != 0)
+		return status;
+	if ((status = cli_open(c, "status")) != 0)
+		return status;
+	if (trosyn_status(c->t, &text) != 0) {
+		cli_err("status", trosyn_last_error(c->t));
+		return 1;
+	}
+	if (json)
+		status = cli_print_json("status", text);
+	else if (jcs_parse(text, strlen(text), &o) != 0) {
+		cli_err("status", "cannot format the answer");
+		status = 1;
+	} else {
+		printf("node:       %s\n", cli_member_str(o, "node_id", "?"));
+		printf("hub:        %s\n", cli_member_str(o, "hub", "none"));
+		printf("pending:    %s\n", cli_member_str(o, "pending", "0"));
+		cursors = json_object_object_get(o, "cursors");
+		if (cursors == NULL || json_object_object_length(cursors) == 0)
+			printf("cursor:     none (never pulled)\n");
+		else {
+			json_object_object_foreach(cursors, set, v)
+				printf("cursor:     %s %s\n",
+				    strcmp(set, "*") == 0 ?
+				    "(all collections)" : set,
+				    json_object_get_string(v));
+		}
+		printf("last sync:  %s\n", cli_member_str(o, "last_sync",
+		    "never"));
+		printf("last error: %s\n", cli_member_str(o, "last_error",
+		    "none"));
+	}
+	json_object_put(o);
+	trosyn_free(text);
+	return status;
+}
+
+/* A command this build does not have. */
+static int
+cli_unavailable(const char *cmd, const char *what)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "%s is not available in this build", what);
+	cli_err(cmd, why);
+	return 1;
+}
+
+/* discover [--json] */
+static int
+cli_discover(struct cli *c, int argc, char **argv)
+{
+	return cli_unavailable("discover", "hub discovery");
+}
+
+/* fetch SHA256 --output PATH */
+static int
+cli_fetch(struct cli *c, int argc, char **argv)
+{
+	return cli_unavailable("fetch", "the file transfer channel");
+}
+
+/* upload PATH */
+static int
+cli_upload(struct cli *c, int argc, char **argv)
+{
+	return cli_unavailable("upload", "the file transfer channel");
+}
+
+/* run [--interval SEC] */
+static int
+cli_run(struct cli *c, int argc, char **argv)
+{
+	return cli_unavailable("run", "the background mode (heartbeats and "
+	    "periodic sync)");
+}
+
+/* The commands and their handlers. */
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *, int, char **);
+} cli_cmds[] = {
+	{ "sync", cli_sync },
+	{ "list", cli_list },
+	{ "get", cli_get },
+	{ "put", cli_put },
+	{ "delete", cli_delete },
+	{ "status", cli_status },
+	{ "discover", cli_discover },
+	{ "fetch", cli_fetch },
+	{ "upload", cli_upload },
+	{ "run", cli_run },
+};
+
+/* Run trosyn-client. */
+int
+cli_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "credentials", required_argument, NULL, 'k' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "hub", required_argument, NULL, OPT_HUB },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "file-port", required_argument, NULL, OPT_FILE_PORT },
+		{ "discovery-port", required_argument, NULL,
+		    OPT_DISCOVERY_PORT },
+		{ "multicast-group", required_argument, NULL, OPT_MCAST_GROUP },
+		{ "multicast-interface", required_argument, NULL,
+		    OPT_MCAST_IF },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli c;
+	long v;
+	int ch, status;
+
+	memset(&c, 0, sizeof(c));
+	signal(SIGPIPE, SIG_IGN);
+	c.tty = isatty(STDOUT_FILENO);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+k:s:vhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			c.creds = optarg;
+			break;
+		case 's':
+			c.state_dir = optarg;
+			break;
+		case OPT_HUB:
+			if (cli_parse_hub(&c, optarg) != 0)
+				return cli_usage_err("--hub",
+				    "expected HOST[:PORT]");
+			break;
+		case OPT_TIMEOUT:
+			if (cli_number(optarg, 1, 3600, &v) != 0)
+				return cli_usage_err("--timeout",
+				    "expected 1-3600 seconds");
+			c.timeout = (int)v;
+			break;
+		case OPT_FILE_PORT:
+		case OPT_DISCOVERY_PORT:
+			if (cli_number(optarg, 1, 65535, &v) != 0)
+				return cli_usage_err(argv[optind - 1],
+				    "expected a port number");
+			break;
+		case OPT_MCAST_GROUP:
+		case OPT_MCAST_IF:
+			break;
+		case 'v':
+			c.verbose++;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " " PACKAGE_VERSION " (protocol "
+			    TR_PROTO_VERSION ")\n");
+			return 0;
+		default:
+			return cli_usage_err(argv[optind - 1],
+			    "unknown option or missing argument");
+		}
+	}
+	log_init(PROG, c.verbose > 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, 0);
+	if (optind >= argc)
+		return cli_usage_err("command", "missing");
+	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++) {
+		if (strcmp(argv[optind], cli_cmds[i].name) != 0)
+			continue;
+		status = cli_cmds[i].fn(&c, argc - optind, argv + optind);
+		trosyn_close(c.t);
+		return status;
+	}
+	return cli_usage_err(argv[optind], "unknown command");
+}

@@ -1,0 +1,10 @@
+/* trosyn-client: command-line entry point. */
+#include "config.h"
+
+#include "cli.h"
+
+int
+main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

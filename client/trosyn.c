@@ -1,0 +1,514 @@
+/* libtrosyn: the public API of trosyn.h on top of the replica, the link and the sync drivers. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csync.h"
+#include "err.h"
+#include "jcs.h"
+#include "link.h"
+#include "msg.h"
+#include "replica.h"
+#include "trosyn.h"
+
+#define TROSYN_DEF_TIMEOUT	30
+#define TROSYN_ERR_LEN		(LINK_ERR_LEN + 128)
+
+struct trosyn {
+	struct link_creds creds;
+	struct replica *rep;
+	char *host;			/* NULL: no hub given */
+	uint16_t port;
+	int timeout_s;
+	trosyn_progress_fn progress;
+	void *progress_arg;
+	char err[TROSYN_ERR_LEN];
+};
+
+/* Set T->err and return RC. */
+static int
+trosyn_fail(trosyn *t, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int
+trosyn_fail(trosyn *t, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Create DIR and its missing parents, the ones made with mode 0700. */
+static int
+trosyn_mkdirs(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	char *p = strdup(dir), *s;
+	int rc = 0;
+
+	if (p == NULL)
+		return TR_ENOMEM;
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", p, strerror(errno));
+			rc = TR_EIO;
+			goto out;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		rc = TR_EIO;
+		goto out;
+	}
+	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", p);
+		rc = TR_EINVAL;
+	}
+out:
+	free(p);
+	return rc;
+}
+
+/* Open the node. */
+int
+trosyn_open(const struct trosyn_options *opts, trosyn **out, char *err,
+    size_t errlen)
+{
+	char dummy[8];
+	trosyn *t = NULL;
+	int rc;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	*err = '\0';
+	if (out == NULL)
+		return TR_EINVAL;
+	*out = NULL;
+	if (opts == NULL || opts->credentials == NULL ||
+	    opts->state_dir == NULL || *opts->state_dir == '\0' ||
+	    opts->timeout_s < 0) {
+		snprintf(err, errlen, "credentials and state_dir are required");
+		return TR_EINVAL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "%s", tr_strerror(TR_ENOMEM));
+		return TR_ENOMEM;
+	}
+	t->port = opts->hub_port != 0 ? opts->hub_port : TR_DEF_PORT;
+	t->timeout_s = opts->timeout_s > 0 ? opts->timeout_s :
+	    TROSYN_DEF_TIMEOUT;
+	if (opts->hub_host != NULL && *opts->hub_host != '\0' &&
+	    (t->host = strdup(opts->hub_host)) == NULL) {
+		rc = TR_ENOMEM;
+		snprintf(err, errlen, "%s", tr_strerror(rc));
+		goto out;
+	}
+	if ((rc = link_creds_load(opts->credentials, &t->creds, err,
+	    errlen)) != 0)
+		goto out;
+	if ((rc = trosyn_mkdirs(opts->state_dir, err, errlen)) != 0)
+		goto out;
+	if ((rc = replica_open(opts->state_dir, t->creds.node_id,
+	    &t->rep)) != 0) {
+		snprintf(err, errlen, "%s/%s: %s", opts->state_dir,
+		    REPLICA_FILE, rc == TR_EINVAL ?
+		    "the replica belongs to another node" : tr_strerror(rc));
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+out:
+	trosyn_close(t);
+	return rc;
+}
+
+/* Close the node. */
+void
+trosyn_close(trosyn *t)
+{
+	if (t == NULL)
+		return;
+	replica_close(t->rep);
+	link_creds_free(&t->creds);
+	free(t->host);
+	free(t);
+}
+
+/* The node id. */
+const char *
+trosyn_node_id(const trosyn *t)
+{
+	return t != NULL ? t->creds.node_id : "";
+}
+
+/* Check a collection name and a record id, with a reason in T->err. */
+static int
+trosyn_check_key(trosyn *t, const char *what, const char *collection,
+    const char *id)
+{
+	if (collection == NULL || !msg_valid_collection(collection))
+		return trosyn_fail(t, TR_EINVAL, "%s: invalid collection name "
+		    "(1-64 characters of [a-z0-9_.-])", what);
+	if (id == NULL || !msg_valid_record_id(id, strlen(id)))
+		return trosyn_fail(t, TR_EINVAL, "%s: invalid record id "
+		    "(1-256 bytes of UTF-8)", what);
+	return 0;
+}
+
+/* Queue a local change. */
+int
+trosyn_put(trosyn *t, const char *collection, const char *id,
+    const char *data_json)
+{
+	json_object *o = NULL;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = trosyn_check_key(t, "put", collection, id)) != 0)
+		return rc;
+	if (data_json == NULL ||
+	    (rc = jcs_parse(data_json, strlen(data_json), &o)) != 0)
+		return trosyn_fail(t, TR_EINVAL, "put: data is not valid "
+		    "JSON: %s", tr_strerror(data_json == NULL ? TR_EINVAL :
+		    rc));
+	rc = json_object_is_type(o, json_type_object);
+	json_object_put(o);
+	if (!rc)
+		return trosyn_fail(t, TR_EINVAL, "put: data must be a JSON "
+		    "object");
+	if ((rc = replica_put(t->rep, collection, id, data_json,
+	    msg_now_ms())) != 0)
+		return trosyn_fail(t, rc, "put: %s", tr_strerror(rc));
+	return 0;
+}
+
+/* Queue a local delete. */
+int
+trosyn_delete(trosyn *t, const char *collection, const char *id)
+{
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = trosyn_check_key(t, "delete", collection, id)) != 0)
+		return rc;
+	rc = replica_delete(t->rep, collection, id, msg_now_ms());
+	if (rc == TR_ENOTFOUND)
+		return trosyn_fail(t, rc, "delete: %s/%s: no such record",
+		    collection, id);
+	if (rc != 0)
+		return trosyn_fail(t, rc, "delete: %s", tr_strerror(rc));
+	return 0;
+}
+
+/* Hand O out as a malloc'd compact JSON text. */
+static int
+trosyn_text(trosyn *t, json_object *o, char **out)
+{
+	const char *s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (s == NULL || (*out = strdup(s)) == NULL)
+		return trosyn_fail(t, TR_ENOMEM, "%s",
+		    tr_strerror(TR_ENOMEM));
+	return 0;
+}
+
+/* One record as the node sees it. */
+int
+trosyn_get(trosyn *t, const char *collection, const char *id,
+    char **record_json)
+{
+	json_object *o = NULL;
+	int rc;
+
+	if (t == NULL || record_json == NULL)
+		return TR_EINVAL;
+	*record_json = NULL;
+	if ((rc = trosyn_check_key(t, "get", collection, id)) != 0)
+		return rc;
+	rc = replica_get_json(t->rep, collection, id, &o);
+	if (rc == TR_ENOTFOUND)
+		return trosyn_fail(t, rc, "get: %s/%s: no such record",
+		    collection, id);
+	if (rc != 0)
+		return trosyn_fail(t, rc, "get: %s", tr_strerror(rc));
+	rc = trosyn_text(t, o, record_json);
+	json_object_put(o);
+	return rc;
+}
+
+/* Every record of COLLECTION. */
+int
+trosyn_list_flags(trosyn *t, const char *collection, unsigned flags,
+    char **array_json)
+{
+	json_object *o = NULL;
+	int rc;
+
+	if (t == NULL || array_json == NULL)
+		return TR_EINVAL;
+	*array_json = NULL;
+	if (collection == NULL || !msg_valid_collection(collection))
+		return trosyn_fail(t, TR_EINVAL, "list: invalid collection "
+		    "name (1-64 characters of [a-z0-9_.-])");
+	rc = replica_list_json(t->rep, collection,
+	    (flags & TROSYN_LIST_DELETED) != 0,
+	    (flags & TROSYN_LIST_PENDING) != 0, &o);
+	if (rc != 0)
+		return trosyn_fail(t, rc, "list: %s", tr_strerror(rc));
+	rc = trosyn_text(t, o, array_json);
+	json_object_put(o);
+	return rc;
+}
+
+/* Every live record of COLLECTION (and tombstones with INCLUDE_DELETED). */
+int
+trosyn_list(trosyn *t, const char *collection, int include_deleted,
+    char **array_json)
+{
+	return trosyn_list_flags(t, collection, include_deleted ?
+	    TROSYN_LIST_DELETED : 0, array_json);
+}
+
+/* Report progress to FN. */
+void
+trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg)
+{
+	if (t == NULL)
+		return;
+	t->progress = fn;
+	t->progress_arg = arg;
+}
+
+/* "HOST:PORT" of the hub (IPv6 addresses in brackets) into BUF. */
+static void
+trosyn_hub_name(const trosyn *t, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(t->host, ':') != NULL ? "[%s]:%u" :
+	    "%s:%u", t->host, (unsigned)t->port);
+}
+
+/* Remember the outcome of a sync: the error (NULL on success) and, on success, the time. */
+static void
+trosyn_note(trosyn *t, const char *error, int set_time)
+{
+	char when[32];
+
+	replica_meta_set(t->rep, "last_error", error);
+	if (set_time) {
+		snprintf(when, sizeof(when), "%lld", (long long)msg_now_ms());
+		replica_meta_set(t->rep, "last_sync", when);
+	}
+}
+
+/* Connect and log in for a sync of direction WHAT. */
+static int
+trosyn_connect(trosyn *t, const char *what, struct link *l)
+{
+	struct link_target target;
+	char hub[300];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	if (t->host == NULL)
+		return trosyn_fail(t, TR_ENOSYS, "%s: no hub address given, "
+		    "and hub discovery is not available in this build", what);
+	target.host = t->host;
+	target.port = t->port;
+	target.timeout_s = t->timeout_s;
+	if ((rc = link_open(l, &t->creds, &target)) != 0)
+		return trosyn_fail(t, rc, "%s: %s", what, l->err);
+	trosyn_hub_name(t, hub, sizeof(hub));
+	replica_meta_set(t->rep, "hub", hub);
+	replica_meta_set(t->rep, "hub_id", l->hub_id);
+	return 0;
+}
+
+/* The options of one sync. */
+static void
+trosyn_sync_opts(const trosyn *t, struct csync_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->progress = t->progress;
+	o->progress_arg = t->progress_arg;
+}
+
+/* Pull from the hub. */
+int
+trosyn_pull(trosyn *t, const char *const *collections, size_t n,
+    struct trosyn_sync_result *res)
+{
+	struct trosyn_sync_result local;
+	struct link_sigpipe sp;
+	struct csync_opts o;
+	struct link l;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	if (n > 0 && collections == NULL)
+		return trosyn_fail(t, TR_EINVAL, "pull: no collections");
+	for (size_t i = 0; i < n; i++)
+		if (collections[i] == NULL ||
+		    !msg_valid_collection(collections[i]))
+			return trosyn_fail(t, TR_EINVAL, "pull: invalid "
+			    "collection name (1-64 characters of [a-z0-9_.-])");
+	link_sigpipe_block(&sp);
+	if ((rc = trosyn_connect(t, "pull", &l)) != 0)
+		goto out;
+	trosyn_sync_opts(t, &o);
+	if ((rc = csync_pull(&l, t->rep, collections, n, &o, res)) != 0)
+		trosyn_fail(t, rc, "pull: %s", l.err);
+	link_close(&l);
+out:
+	link_sigpipe_restore(&sp);
+	/* replica_pull_complete stored the time of a successful pull. */
+	trosyn_note(t, rc != 0 ? t->err : NULL, 0);
+	return rc;
+}
+
+/* Push the queued changes. */
+int
+trosyn_push(trosyn *t, struct trosyn_sync_result *res)
+{
+	struct trosyn_sync_result local;
+	struct link_sigpipe sp;
+	struct csync_opts o;
+	struct link l;
+	int64_t pending = 0;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	if ((rc = replica_pending_count(t->rep, &pending)) != 0)
+		return trosyn_fail(t, rc, "push: %s", tr_strerror(rc));
+	if (pending == 0)
+		return 0;
+	link_sigpipe_block(&sp);
+	if ((rc = trosyn_connect(t, "push", &l)) != 0)
+		goto out;
+	trosyn_sync_opts(t, &o);
+	if ((rc = csync_push(&l, t->rep, &o, res)) != 0)
+		trosyn_fail(t, rc, "push: %s", l.err);
+	link_close(&l);
+out:
+	link_sigpipe_restore(&sp);
+	trosyn_note(t, rc != 0 ? t->err : NULL, rc == 0);
+	return rc;
+}
+
+/* Add meta KEY to O as MEMBER: a string, a timestamp (AS_TIME), or null. */
+static int
+trosyn_status_meta(trosyn *t, json_object *o, const char *member,
+    const char *key, int as_time)
+{
+	json_object *v = NULL;
+	char *s = NULL, when[32];
+	int rc;
+
+	rc = replica_meta_get(t->rep, key, &s);
+	if (rc == 0) {
+		if (as_time) {
+			msg_format_time(strtoll(s, NULL, 10), when,
+			    sizeof(when));
+			v = json_object_new_string(when);
+		} else
+			v = json_object_new_string(s);
+		if (v == NULL)
+			rc = TR_ENOMEM;
+	} else if (rc == TR_ENOTFOUND)
+		rc = 0;
+	free(s);
+	if (rc == 0 && json_object_object_add(o, member, v) != 0)
+		rc = TR_ENOMEM;
+	return rc;
+}
+
+/* Status as a JSON object. */
+int
+trosyn_status(trosyn *t, char **status_json)
+{
+	json_object *o = NULL, *cursors = NULL;
+	char hub[300];
+	int64_t pending = 0;
+	int rc;
+
+	if (t == NULL || status_json == NULL)
+		return TR_EINVAL;
+	*status_json = NULL;
+	if ((o = json_object_new_object()) == NULL) {
+		rc = TR_ENOMEM;
+		goto out;
+	}
+	json_object_object_add(o, "node_id",
+	    json_object_new_string(t->creds.node_id));
+	if ((rc = trosyn_status_meta(t, o, "hub", "hub", 0)) != 0)
+		goto out;
+	if (json_object_object_get(o, "hub") == NULL && t->host != NULL) {
+		trosyn_hub_name(t, hub, sizeof(hub));
+		json_object_object_add(o, "hub", json_object_new_string(hub));
+	}
+	if ((rc = replica_pending_count(t->rep, &pending)) != 0 ||
+	    (rc = replica_cursors_json(t->rep, &cursors)) != 0)
+		goto out;
+	json_object_object_add(o, "pending", json_object_new_int64(pending));
+	json_object_object_add(o, "cursors", cursors);
+	cursors = NULL;
+	if ((rc = trosyn_status_meta(t, o, "last_sync", "last_sync", 1)) != 0 ||
+	    (rc = trosyn_status_meta(t, o, "last_error", "last_error",
+	    0)) != 0)
+		goto out;
+	rc = trosyn_text(t, o, status_json);
+out:
+	if (rc != 0)
+		trosyn_fail(t, rc, "status: %s", tr_strerror(rc));
+	json_object_put(cursors);
+	json_object_put(o);
+	return rc;
+}
+
+/* The reason of the last failure. */
+const char *
+trosyn_last_error(const trosyn *t)
+{
+	if (t == NULL)
+		return "no handle";
+	return t->err;
+}
+
+/* A static string for an error code. */
+const char *
+trosyn_strerror(int err)
+{
+	return tr_strerror(err);
+}
+
+/* Free a string returned by this library. */
+void
+trosyn_free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,156 @@
+/*
+ * libtrosyn: Trosyn sync for Child Apps.  A node keeps a local SQLite
+ * replica of the hub's collections, queues its own changes, and syncs with
+ * the Admin Hub over the Trosyn LAN protocol (TLS 1.3, signed JSON).
+ *
+ * Threading: one trosyn handle is used by one thread at a time; use one
+ * handle per thread (they may share a state directory: SQLite serializes).
+ * Errors: functions return 0 or a negative code; trosyn_strerror() names it.
+ * Strings returned through char ** are malloc'd: release with trosyn_free().
+ */
+#ifndef TROSYN_H
+#define TROSYN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TROSYN_VERSION_MAJOR 0
+#define TROSYN_VERSION_MINOR 1
+
+typedef struct trosyn trosyn;
+
+/* How to open a node. */
+struct trosyn_options {
+	const char *credentials;	/* credentials file from trosyn-admin enroll (required) */
+	const char *state_dir;		/* replica directory, created 0700 (required) */
+	const char *hub_host;		/* IPv4 address or host name of the hub (required for now) */
+	uint16_t hub_port;		/* main port; 0 = 5001 */
+	int timeout_s;			/* network timeout in seconds; 0 = 30 */
+};
+
+/* Figures of one sync. */
+struct trosyn_sync_result {
+	int64_t cursor;			/* pull: the cursor after it */
+	int64_t records;		/* records received (pull) or sent (push) */
+	int64_t batches;
+	int reset;			/* pull: the hub asked for a full replace */
+	int64_t applied;		/* push results */
+	int64_t conflicts;
+	int64_t rejected;
+};
+
+/*
+ * Open the node: read the credentials, open (creating) the replica in
+ * OPTS->state_dir.  Nothing touches the network yet.  On failure *OUT is
+ * NULL and ERR holds a one-line reason.
+ */
+int trosyn_open(const struct trosyn_options *opts, trosyn **out, char *err,
+    size_t errlen);
+
+/* Close the node and free the handle (NULL is fine). */
+void trosyn_close(trosyn *t);
+
+/* The node id from the credentials. */
+const char *trosyn_node_id(const trosyn *t);
+
+/*
+ * Queue a local change: DATA_JSON (a JSON object) becomes the new data of
+ * (COLLECTION, ID), to be pushed by the next trosyn_push().  The change is
+ * durable when this returns 0.
+ */
+int trosyn_put(trosyn *t, const char *collection, const char *id,
+    const char *data_json);
+
+/* Queue a local delete of (COLLECTION, ID). */
+int trosyn_delete(trosyn *t, const char *collection, const char *id);
+
+/*
+ * The record (COLLECTION, ID) as the node sees it (pending local change
+ * first, else the replica) as a JSON object in the section 7 record form,
+ * with "pending": true/false added.  TROSYN_ENOTFOUND when absent or
+ * deleted.
+ */
+int trosyn_get(trosyn *t, const char *collection, const char *id,
+    char **record_json);
+
+/* Every live record of COLLECTION as a JSON array ordered by id; INCLUDE_DELETED adds tombstones. */
+int trosyn_list(trosyn *t, const char *collection, int include_deleted,
+    char **array_json);
+
+/* Flags of trosyn_list_flags. */
+#define TROSYN_LIST_DELETED	0x1	/* add tombstones */
+#define TROSYN_LIST_PENDING	0x2	/* add "pending": true/false to each record */
+
+/* As trosyn_list, with TROSYN_LIST_* FLAGS. */
+int trosyn_list_flags(trosyn *t, const char *collection, unsigned flags,
+    char **array_json);
+
+/*
+ * Pull the N COLLECTIONS (N = 0: every collection the node may read) from
+ * the hub into the replica, resuming from the cursor kept for that set.
+ * Each batch is committed before it is acknowledged.  RES may be NULL.
+ */
+int trosyn_pull(trosyn *t, const char *const *collections, size_t n,
+    struct trosyn_sync_result *res);
+
+/*
+ * Push every queued local change.  A change leaves the queue only once the
+ * hub's SYNC_ACK for it was committed locally; applied changes update the
+ * replica, conflicts and rejections are counted in RES and dropped.
+ */
+int trosyn_push(trosyn *t, struct trosyn_sync_result *res);
+
+/*
+ * Progress of a running pull or push: DIRECTION is "pull" or "push", DONE
+ * the records handled so far, TOTAL the records to push (-1 for a pull,
+ * whose size is not known ahead).  Called from the syncing thread.
+ */
+typedef void (*trosyn_progress_fn)(void *arg, const char *direction,
+    int64_t done, int64_t total);
+
+/* Report the progress of later pulls and pushes to FN (NULL: none). */
+void trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg);
+
+/* Status as a JSON object: node_id, hub, pending, cursors, last_sync, last_error. */
+int trosyn_status(trosyn *t, char **status_json);
+
+/* The reason of the last failure of T (never NULL). */
+const char *trosyn_last_error(const trosyn *t);
+
+/* A static string for an error code. */
+const char *trosyn_strerror(int err);
+
+/* Free a string returned by this library. */
+void trosyn_free(void *p);
+
+/* Error codes (negative). */
+#define TROSYN_OK		0
+#define TROSYN_ENOMEM		(-1)
+#define TROSYN_EINVAL		(-2)
+#define TROSYN_EIO		(-3)
+#define TROSYN_ETIMEDOUT	(-4)
+#define TROSYN_ECLOSED		(-5)	/* the hub closed the connection */
+#define TROSYN_ETRUNC		(-6)	/* ... in the middle of a message */
+#define TROSYN_ETOOBIG		(-7)	/* a message over the limit (TOO_LARGE) */
+#define TROSYN_EVERSION		(-12)	/* UNSUPPORTED_VERSION */
+#define TROSYN_ESIG		(-13)	/* bad signature or hub proof: not our hub */
+#define TROSYN_ETLS		(-16)	/* TLS handshake failed */
+#define TROSYN_EDB		(-18)	/* replica database error */
+#define TROSYN_ENOTFOUND	(-19)
+#define TROSYN_EACCES		(-21)
+#define TROSYN_ESKEW		(-22)	/* CLOCK_SKEW: fix the node's clock */
+#define TROSYN_ETOKEN		(-23)	/* INVALID_TOKEN: session ended */
+#define TROSYN_EBUSY		(-24)
+#define TROSYN_EPROTO		(-25)
+#define TROSYN_ENOSYS		(-26)	/* not available in this build */
+#define TROSYN_EPIN		(-27)	/* hub certificate does not match the pin */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TROSYN_H */
