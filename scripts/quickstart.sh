@@ -1,8 +1,10 @@
 #!/bin/sh
 # Quick start: install the build dependencies, build Trosyn, then run the
 # hub's main job on loopback with a demo node: a throwaway state dir, one
-# enrolled node that logs in over TLS 1.3, and the fleet view showing it
-# online.  Everything it starts it stops, unless --keep is given.
+# enrolled node, sample records published on the hub, the node syncing
+# them into its replica over TLS 1.3 and pushing a change back, and the
+# fleet view showing it online.  Everything it starts it stops, unless
+# --keep is given.
 set -eu
 
 keep=0
@@ -21,7 +23,7 @@ mkdir -p _build/quickstart
 cd _build/quickstart
 [ -f Makefile ] || "$top/configure" --quiet
 make -j"${JOBS:-2}" >/dev/null
-make -j"${JOBS:-2}" tests/tools/trprobe tests/tools/freeports >/dev/null
+make -j"${JOBS:-2}" tests/tools/freeports >/dev/null
 ./trosyn-hubd --version
 
 demo=$(mktemp -d "${TMPDIR:-/tmp}/trosyn-demo.XXXXXX")
@@ -47,6 +49,11 @@ bind = 127.0.0.1
 port = $1
 file_port = $2
 discovery_port = $3
+
+[collection documents]
+read = child admin
+write = child admin
+conflict = hub-wins
 CONF
 port=$1
 
@@ -62,10 +69,26 @@ until grep -q "started:" "$demo/hub.log"; do
 done
 cat "$demo/hub.log"
 
-step "the demo node logs in (TLS 1.3, psk, mutual proof)"
-./tests/tools/trprobe --port "$port" --creds "$demo/demo-node.json" >"$demo/login.out"
-cat "$demo/login.out"
-grep -q "login ok" "$demo/login.out" || fail "the demo node could not log in"
+admin() { ./trosyn-admin -c "$demo/hubd.conf" -d "$demo/state" "$@"; }
+client() {
+	./trosyn-client -k "$demo/demo-node.json" -s "$demo/node" \
+		--hub "127.0.0.1:$port" "$@"
+}
+
+step "publishing sample records on the hub"
+admin publish documents welcome --data '{"title":"Welcome","body":"Synced over the LAN"}'
+admin publish documents hours --data '{"title":"Opening hours","days":["Mon","Tue","Wed"]}'
+admin publish documents contacts --data '{"title":"Contacts","phone":"555-0100"}'
+
+step "the demo node syncs (TLS 1.3, psk login with mutual proof, pull)"
+client sync || fail "the demo node could not sync"
+client list documents
+
+step "the node changes a record locally and pushes it"
+client put documents hours --data '{"title":"Opening hours","days":["Mon","Tue","Wed","Thu"]}'
+client sync || fail "the push failed"
+admin records documents
+admin records documents --json | grep -q '"Thu"' || fail "the hub did not get the change"
 
 step "fleet view"
 ./trosyn-admin -c "$demo/hubd.conf" -d "$demo/state" nodes
