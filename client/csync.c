@@ -146,6 +146,9 @@ csync_pull_data(struct csync_pull *p, json_object *env)
 		    (long long)batch);
 		return TR_EPROTO;
 	}
+	/* A reset starts over from the beginning of the journal. */
+	if (reset && batch == 0)
+		p->last_seq = 0;
 	if (msg_get_array(payload, "records", &arr) != 0 ||
 	    msg_get_int(payload, "last_seq", &last_seq) != 0 ||
 	    last_seq < p->last_seq || (reset && batch != 0)) {

@@ -124,6 +124,27 @@ t_expect_status "a hub that fails the pin" 1 "$CLIENT" -k "$T_DIR/badpin.json" \
 t_expect_status "a state dir of another node" 1 "$CLIENT" -k "$T_DIR/node-2.json" \
 	-s "$T_DIR/c1" --hub "127.0.0.1:$PORT" status
 
+# --- reset: the node's cursor is older than the hub's retained tombstones ---
+t_expect_status "node 2 is up to date" 0 C2 sync --pull --collection docs
+A delete docs d4 >/dev/null
+A delete docs d5 >/dev/null
+t_hub_stop
+sed -i "1i journal_retain = 1s" "$T_DIR/hubd.conf"
+sleep 2
+t_hub_start
+t_expect_grep "old tombstones purged at start-up" "$T_DIR/hub.log" "journal: purged"
+t_expect_status "pull across the purge" 0 C2 sync --pull --collection docs
+t_expect_grep "the pull was a reset" "$o" "(replaced the local copy)"
+"$CLIENT" -k "$T_DIR/node-2.json" -s "$T_DIR/c2" list docs --json >"$T_DIR/c.json"
+A records docs --json >"$T_DIR/a.json"
+t_check "after a reset the replica equals the hub" same "$T_DIR/c.json" "$T_DIR/a.json"
+if grep -q '"id":"d4"' "$T_DIR/c.json"; then
+	t_fail "records deleted behind the purge are gone from the replica" "d4 still there"
+else
+	t_ok "records deleted behind the purge are gone from the replica"
+fi
+sed -i '/^journal_retain = 1s$/d' "$T_DIR/hubd.conf"
+
 # --- crash tests ---
 # One record per batch from here on, so that every pull and push below runs
 # long enough to be cut in the middle (the test waits until it has made
