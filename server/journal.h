@@ -16,7 +16,7 @@
  * record's current state and the seq of its latest change; a delete keeps
  * the row as a tombstone.  The journal head (the highest seq ever assigned)
  * and the tombstone floor (the highest seq of a purged tombstone) live in
- * the meta table.  A pull from since < floor cannot be answered
+ * the one-row journal_state table.  A pull from since < floor cannot be answered
  * incrementally and gets reset: true.
  *
  * Every write function must run inside a transaction the caller opened
