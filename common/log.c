@@ -12,7 +12,8 @@
 
 #include "log.h"
 
-static int log_level = LOG_LEVEL_INFO;
+/* Quiet by default: a program that embeds libtrosyn sees warnings only. */
+static int log_level = LOG_LEVEL_WARN;
 static int log_syslog;
 static char log_name[64] = "trosyn";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
