@@ -648,7 +648,7 @@ csync_push_names(struct csync_push *p, json_object *names)
 /* Push every queued change. */
 int
 csync_push(struct link *l, struct replica *r, const struct csync_opts *o,
-    struct trosyn_sync_result *res)
+    const char *only, struct trosyn_sync_result *res)
 {
 	struct replica_change *chg = NULL, *toobig = NULL;
 	struct replica_result *toobig_res = NULL;
@@ -681,10 +681,13 @@ csync_push(struct link *l, struct replica *r, const struct csync_opts *o,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_object *w = replica_change_json(&chg[i]);
+		json_object *w;
 		char *text = NULL;
 		size_t len = 0;
 
+		if (only != NULL && strcmp(chg[i].collection, only) != 0)
+			continue;
+		w = replica_change_json(&chg[i]);
 		if (w == NULL || jcs_serialize(w, &text, &len) != 0) {
 			json_object_put(w);
 			link_seterr(l, "encoding the change of %s/%s",

@@ -36,11 +36,13 @@ int csync_pull(struct link *l, struct replica *r,
  * batches within the hub's max_batch and max_message_size, up to the window
  * ahead of the ACKs, each SYNC_ACK processed in one transaction, then
  * SYNC_COMPLETE both ways.  A change too large for one SYNC_DATA is
- * rejected locally with reason too_large.  Fills RES (records, batches,
- * applied, conflicts, rejected).  On failure L->err says why; changes
- * whose ACK was not processed stay queued.
+ * rejected locally with reason too_large.  With ONLY set, just the changes
+ * of that collection are pushed.  Fills RES (records, batches, applied,
+ * conflicts, rejected).  On failure L->err says why; changes whose ACK was
+ * not processed stay queued.  TR_EACCES (the hub refused the request)
+ * means nothing was sent and the connection can still be used.
  */
 int csync_push(struct link *l, struct replica *r, const struct csync_opts *o,
-    struct trosyn_sync_result *res);
+    const char *only, struct trosyn_sync_result *res);
 
 #endif /* TROSYN_CSYNC_H */

@@ -388,6 +388,68 @@ out:
 }
 
 /* Push the queued changes. */
+/*
+ * The hub refused a push naming every queued collection: push them one
+ * collection at a time, so that the collections the node may write still
+ * go through.  Each gets a connection of its own: batches sent ahead of a
+ * refusal draw answers that would otherwise be read as the next push's.
+ * The refused ones stay queued and their refusal is the result.
+ */
+static int
+trosyn_push_each(trosyn *t, const struct csync_opts *o,
+    struct trosyn_sync_result *res)
+{
+	struct replica_change *chg = NULL;
+	struct trosyn_sync_result sub;
+	struct link l;
+	char refused[256] = "";
+	size_t n = 0;
+	int rc, denied = 0;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = replica_pending_load(t->rep, &chg, &n)) != 0)
+		return trosyn_fail(t, rc, "push: %s", tr_strerror(rc));
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(chg[j].collection, chg[i].collection) == 0;
+		if (seen)
+			continue;
+		if ((rc = trosyn_connect(t, "push", &l)) != 0)
+			goto out;
+		rc = csync_push(&l, t->rep, o, chg[i].collection, &sub);
+		if (rc != 0 && rc != TR_EACCES)
+			trosyn_fail(t, rc, "push: %s", l.err);
+		link_close(&l);
+		if (rc == TR_EACCES) {
+			denied++;
+			if (strlen(refused) + strlen(chg[i].collection) + 2 <
+			    sizeof(refused))
+				snprintf(refused + strlen(refused),
+				    sizeof(refused) - strlen(refused), "%s%s",
+				    refused[0] != '\0' ? " " : "",
+				    chg[i].collection);
+			continue;
+		}
+		if (rc != 0)
+			goto out;
+		res->records += sub.records;
+		res->batches += sub.batches;
+		res->applied += sub.applied;
+		res->conflicts += sub.conflicts;
+		res->rejected += sub.rejected;
+	}
+	rc = 0;
+	if (denied > 0)
+		rc = trosyn_fail(t, TR_EACCES, "push: ACCESS_DENIED for %s "
+		    "(the changes stay queued; the other collections were "
+		    "pushed)", refused);
+out:
+	replica_changes_free(chg, n);
+	return rc;
+}
+
 int
 trosyn_push(trosyn *t, struct trosyn_sync_result *res)
 {
@@ -411,9 +473,12 @@ trosyn_push(trosyn *t, struct trosyn_sync_result *res)
 	if ((rc = trosyn_connect(t, "push", &l)) != 0)
 		goto out;
 	trosyn_sync_opts(t, &o);
-	if ((rc = csync_push(&l, t->rep, &o, res)) != 0)
+	rc = csync_push(&l, t->rep, &o, NULL, res);
+	if (rc != 0 && rc != TR_EACCES)
 		trosyn_fail(t, rc, "push: %s", l.err);
 	link_close(&l);
+	if (rc == TR_EACCES)
+		rc = trosyn_push_each(t, &o, res);
 out:
 	link_sigpipe_restore(&sp);
 	trosyn_note(t, rc != 0 ? t->err : NULL, rc == 0);

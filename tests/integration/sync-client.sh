@@ -100,10 +100,14 @@ t_expect_grep "keep-both: the copy holds the losing write" "$o" '"v":3'
 t_expect_status "pull of an unreadable collection" 1 C1 sync --pull --collection notes
 t_expect_grep "ACCESS_DENIED is reported" "$T_DIR/err" "ACCESS_DENIED"
 C1 put notes x --data '{}'
+C1 put docs d6 --data '{"queued":"beside a refused change"}'
 t_expect_status "push to an unwritable collection fails" 1 C1 sync
+t_expect_grep "the refusal names the collection" "$T_DIR/err" "ACCESS_DENIED for notes"
 t_expect_grep "a refused push still pulls" "$o" "pull:"
 t_expect_status "status" 0 C1 status
 t_expect_grep "the refused change stays queued" "$o" "pending:    1"
+A records docs --json >"$o"
+t_expect_grep "changes to writable collections still go through" "$o" '"queued":"beside a refused change"'
 C1 delete notes x
 t_expect_status "named set pull" 0 C1 sync --pull --collection docs --collection kb
 t_expect_status "status --json" 0 C1 status --json

@@ -1835,7 +1835,7 @@ START_TEST(test_csync_push)
 	progress_calls = 0;
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, script_push_ok);
-	ck_assert_int_eq(csync_push(&l, rep, &o, &res), 0);
+	ck_assert_int_eq(csync_push(&l, rep, &o, NULL, &res), 0);
 	hub_finish(&l, &h);
 	ck_assert_int_eq(res.records, 5);
 	ck_assert_int_eq(res.batches, 3);
@@ -1866,7 +1866,7 @@ START_TEST(test_csync_push_nothing)
 
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, hub_expect_close);
-	ck_assert_int_eq(csync_push(&l, rep, NULL, &res), 0);
+	ck_assert_int_eq(csync_push(&l, rep, NULL, NULL, &res), 0);
 	hub_finish(&l, &h);
 	ck_assert_int_eq(res.records, 0);
 	ck_assert_int_eq(res.batches, 0);
@@ -1882,7 +1882,7 @@ START_TEST(test_csync_push_denied)
 	queue_abc();
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, script_push_denied);
-	ck_assert_int_eq(csync_push(&l, rep, NULL, &res), TR_EACCES);
+	ck_assert_int_eq(csync_push(&l, rep, NULL, NULL, &res), TR_EACCES);
 	hub_finish(&l, &h);
 	/* Nothing was applied: every change stays queued. */
 	ck_assert_int_eq(npending(), 3);
@@ -1904,7 +1904,7 @@ START_TEST(test_csync_push_interrupted)
 	o.batch_size = 2;
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, script_push_cut);
-	ck_assert_int_eq(csync_push(&l, rep, &o, &res), TR_ECLOSED);
+	ck_assert_int_eq(csync_push(&l, rep, &o, NULL, &res), TR_ECLOSED);
 	hub_finish(&l, &h);
 	/* The acknowledged batch left the queue; the other did not. */
 	ck_assert_int_eq(res.applied, 2);
@@ -1924,7 +1924,7 @@ START_TEST(test_csync_push_bad_ack)
 	queue_abc();
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, script_push_bad_ack);
-	ck_assert_int_eq(csync_push(&l, rep, NULL, &res), TR_EPROTO);
+	ck_assert_int_eq(csync_push(&l, rep, NULL, NULL, &res), TR_EPROTO);
 	hub_finish(&l, &h);
 	ck_assert_int_eq(npending(), 3);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM records"), 0);
@@ -1950,7 +1950,7 @@ START_TEST(test_csync_push_too_large)
 	memset(&h, 0, sizeof(h));
 	hub_start(&l, &h, script_push_small);
 	l.max_message_size = 4096;
-	ck_assert_int_eq(csync_push(&l, rep, NULL, &res), 0);
+	ck_assert_int_eq(csync_push(&l, rep, NULL, NULL, &res), 0);
 	hub_finish(&l, &h);
 	ck_assert_int_eq(res.records, 1);
 	ck_assert_int_eq(res.applied, 1);
