@@ -16,6 +16,7 @@
 struct replica {
 	sqlite3 *db;
 	char node_id[TR_ID_MAX + 1];
+	sqlite3_stmt *store;		/* the record upsert, prepared once */
 };
 
 /* Schema step 0 -> 1. */
@@ -205,6 +206,7 @@ replica_close(struct replica *r)
 {
 	if (r == NULL)
 		return;
+	sqlite3_finalize(r->store);
 	db_close(r->db);
 	free(r);
 }
@@ -728,18 +730,21 @@ replica_cursor_put(struct replica *r, const char *set, const char *roles,
 static int
 replica_rec_store(struct replica *r, const struct replica_rec *rec)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	sqlite3_stmt *st;
+	int rc = 0;
 
-	if ((rc = db_prepare(r->db, "INSERT INTO records (collection, id, "
-	    REPLICA_REC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11) ON CONFLICT (collection, id) DO UPDATE SET"
-	    " version = excluded.version, deleted = excluded.deleted,"
+	/* Prepared once per replica: preparing it per record cost as much as the insert. */
+	if (r->store == NULL && sqlite3_prepare_v3(r->db, "INSERT INTO records "
+	    "(collection, id, " REPLICA_REC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (collection, id) DO UPDATE"
+	    " SET version = excluded.version, deleted = excluded.deleted,"
 	    " modified_at = excluded.modified_at, origin = excluded.origin,"
 	    " data = excluded.data, file_sha256 = excluded.file_sha256,"
 	    " file_size = excluded.file_size, file_name = excluded.file_name,"
-	    " seq = excluded.seq WHERE excluded.seq >= records.seq", &st)) != 0)
-		return rc;
+	    " seq = excluded.seq WHERE excluded.seq >= records.seq", -1,
+	    SQLITE_PREPARE_PERSISTENT, &r->store, NULL) != SQLITE_OK)
+		return replica_step_err(r, "preparing the record upsert");
+	st = r->store;
 	sqlite3_bind_text(st, 1, rec->collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, rec->version);
@@ -755,7 +760,11 @@ replica_rec_store(struct replica *r, const struct replica_rec *rec)
 		    rec->file_name : "", -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(st, 11, rec->seq);
-	return replica_step_done(r, st, "storing a record");
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = replica_step_err(r, "storing a record");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 /* Apply one pulled batch with its cursor in one transaction. */
