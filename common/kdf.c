@@ -27,7 +27,16 @@ struct kdf_hmac_ctx {
 static pthread_once_t kdf_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *kdf_mac;	/* "HMAC", fetched once */
 static EVP_KDF *kdf_kdf;	/* "HKDF", fetched once */
+static pthread_key_t kdf_thread_key;	/* each thread's HMAC context */
+static int kdf_have_key;
 static char kdf_digest[] = "SHA256";
+
+/* Free a thread's HMAC context when the thread ends. */
+static void
+kdf_thread_free(void *p)
+{
+	EVP_MAC_CTX_free(p);
+}
 
 /* Fetch the HMAC and HKDF implementations; called once per process. */
 static void
@@ -35,6 +44,8 @@ kdf_fetch(void)
 {
 	kdf_mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	kdf_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	kdf_have_key = pthread_key_create(&kdf_thread_key,
+	    kdf_thread_free) == 0;
 }
 
 /* Make sure the algorithms are fetched; 0 or TR_ECRYPTO. */
@@ -87,21 +98,27 @@ kdf_hmacv(const uint8_t *key, size_t keylen, const struct kdf_part *parts,
 		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, kdf_digest, 0),
 		OSSL_PARAM_END
 	};
-	EVP_MAC_CTX *ctx = NULL;
+	EVP_MAC_CTX *ctx;
 	int rv;
 
 	if (key == NULL || (parts == NULL && n > 0) || out == NULL)
 		return TR_EINVAL;
 	if ((rv = kdf_init()) != 0)
 		return rv;
-	if ((ctx = EVP_MAC_CTX_new(kdf_mac)) == NULL) {
-		rv = TR_ECRYPTO;
-		goto out;
+	/* One context per thread, re-keyed for every message. */
+	ctx = kdf_have_key ? pthread_getspecific(kdf_thread_key) : NULL;
+	if (ctx == NULL) {
+		if ((ctx = EVP_MAC_CTX_new(kdf_mac)) == NULL)
+			return TR_ECRYPTO;
+		if (!kdf_have_key ||
+		    pthread_setspecific(kdf_thread_key, ctx) != 0) {
+			rv = kdf_mac_run(ctx, params, key, keylen, parts, n,
+			    out);
+			EVP_MAC_CTX_free(ctx);
+			return rv;
+		}
 	}
-	rv = kdf_mac_run(ctx, params, key, keylen, parts, n, out);
-out:
-	EVP_MAC_CTX_free(ctx);
-	return rv;
+	return kdf_mac_run(ctx, params, key, keylen, parts, n, out);
 }
 
 /* A reusable HMAC-SHA256 context with the digest already set. */
