@@ -156,13 +156,15 @@ sed -i '/^journal_retain = 1s$/d' "$T_DIR/hubd.conf"
 t_hub_stop
 sed -i 's/^batch_size = .*/batch_size = 1/; s/^max_batch = .*/max_batch = 1/' "$T_DIR/hubd.conf"
 t_hub_start
+# 200 records of about 200 KB: a pull of them lasts well beyond the
+# moment the test sees its first batch, however fast the machine.
+pad=$(head -c 200000 /dev/zero | tr '\0' 'x')
 i=0
-while [ "$i" -lt 1500 ]; do
-	printf '{"id":"r%04d","data":{"n":%d,"pad":"%s"}}\n' "$i" "$i" \
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+while [ "$i" -lt 200 ]; do
+	printf '{"id":"r%04d","data":{"n":%d,"pad":"%s"}}\n' "$i" "$i" "$pad"
 	i=$((i + 1))
 done >"$T_DIR/bulk.jsonl"
-t_expect_status "import 1500 records in one transaction" 0 A import bulk "$T_DIR/bulk.jsonl"
+t_expect_status "import 200 large records in one transaction" 0 A import bulk "$T_DIR/bulk.jsonl"
 
 # compare_bulk NAME STATE_DIR: that replica's bulk collection equals the hub's.
 compare_bulk() {
@@ -208,12 +210,7 @@ cpid=$!
 wait_status "$T_DIR/c3" '"bulk":[1-9]'
 kill -9 "$cpid" 2>/dev/null
 wait "$cpid" 2>/dev/null
-t_expect_status "status after a kill -9" 0 C3 status --json
-if grep -q '"bulk":1500' "$o"; then
-	t_fail "the kill cut the pull short" "it had finished"
-else
-	t_ok "the kill cut the pull short"
-fi
+t_check "the kill cut the pull short" test $? -eq 137
 t_expect_status "pull after the client crashed" 0 C3 sync --pull --collection bulk
 compare_bulk "client killed mid-pull: replica equals the hub" "$T_DIR/c3"
 
@@ -246,15 +243,14 @@ cpid=$!
 wait_status "$T_DIR/c1" '"pending":1[0-4][0-9],'
 kill -9 "$cpid" 2>/dev/null
 wait "$cpid" 2>/dev/null
-t_expect_status "status after a kill -9" 0 C1 status --json
-t_check "the kill cut the push short" test -z "$(grep '"pending":0,' "$o")"
+t_check "the kill cut the push short" test $? -eq 137
 t_expect_status "push after the client crashed" 0 C1 sync --push
 t_expect_status "pull after the crashes" 0 C1 sync --pull --collection bulk
 A records bulk --json >"$T_DIR/ab.json"
 n=$(grep -c '"id":"p[0-9]*"' "$T_DIR/ab.json")
 t_check "every pushed record reached the hub once (300)" test "$n" -eq 300
-t_check "nothing was applied twice (1800 records, all version 1)" test \
-	"$(grep -c '"version":1,' "$T_DIR/ab.json")" -eq 1800
+t_check "nothing was applied twice (500 records, all version 1)" test \
+	"$(grep -c '"version":1,' "$T_DIR/ab.json")" -eq 500
 compare_bulk "after the push crashes: replica equals the hub" "$T_DIR/c1"
 
 t_hub_stop
