@@ -180,6 +180,7 @@ frame_read_full(struct frame_conn *c, void *buf, size_t len)
 		if (n == 0)
 			return got == 0 ? TR_ECLOSED : TR_ETRUNC;
 		got += (size_t)n;
+		c->bytes_in += (uint64_t)n;
 	}
 	return 0;
 }
@@ -199,6 +200,7 @@ frame_write_full(struct frame_conn *c, const void *buf, size_t len)
 		if (n == 0)
 			return TR_EIO;
 		done += (size_t)n;
+		c->bytes_out += (uint64_t)n;
 	}
 	return 0;
 }

@@ -23,6 +23,8 @@
 struct frame_conn {
 	int fd;
 	SSL *ssl;
+	uint64_t bytes_in;		/* counted by frame_read_full / frame_write_full */
+	uint64_t bytes_out;
 };
 
 /* Limits a received header is checked against before any body is read. */

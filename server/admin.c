@@ -63,6 +63,7 @@ admin_usage(FILE *f)
 "  delete COLLECTION ID\n"
 "  records COLLECTION [--json] [--all]\n"
 "  status [--json]\n"
+"  metrics                     Prometheus text from the running hub\n"
 "\n"
 "  -c, --config FILE     hub configuration (default %s/trosyn/hubd.conf)\n"
 "  -d, --state-dir DIR   hub state directory (default %s/lib/trosyn)\n"
@@ -446,12 +447,17 @@ admin_time(int64_t ms)
 	return json_object_new_string(buf);
 }
 
-/* The hub's live figures by node ("lives"), or NULL when it is not running. */
+/*
+ * The hub's live figures by node ("lives"), or NULL when it is not
+ * running; *WINDOW_MS gets how long the hub keeps a node online (its own
+ * 3 x heartbeat_interval), else the one of our configuration.
+ */
 static json_object *
-admin_lives(struct admin *a)
+admin_lives(struct admin *a, int64_t *window_ms)
 {
-	json_object *req = json_object_new_object(), *resp = NULL, *lives;
+	json_object *req = json_object_new_object(), *resp = NULL, *lives, *w;
 
+	*window_ms = 3LL * a->conf.heartbeat_interval * 1000;
 	json_object_object_add(req, "cmd", json_object_new_string("lives"));
 	if (admin_call(a, req, &resp) != 0 ||
 	    !json_object_object_get_ex(resp, "lives", &lives)) {
@@ -459,6 +465,9 @@ admin_lives(struct admin *a)
 		json_object_put(resp);
 		return NULL;
 	}
+	if (json_object_object_get_ex(resp, "window_ms", &w) &&
+	    json_object_get_int64(w) > 0)
+		*window_ms = json_object_get_int64(w);
 	json_object_get(lives);
 	json_object_put(resp);
 	json_object_put(req);
@@ -495,11 +504,11 @@ admin_live_member(json_object *live, const char *key)
 
 /* State of a node last seen at SEEN_MS: "never", "online" or "offline". */
 static const char *
-admin_state(const struct admin *a, int64_t seen_ms)
+admin_state(int64_t window_ms, int64_t seen_ms)
 {
 	if (seen_ms <= 0)
 		return "never";
-	if (msg_now_ms() - seen_ms <= 3LL * a->conf.heartbeat_interval * 1000)
+	if (msg_now_ms() - seen_ms <= window_ms)
 		return "online";
 	return "offline";
 }
@@ -510,7 +519,7 @@ admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
 {
 	struct hubdb_node *nodes = NULL;
 	json_object *arr, *lives;
-	int64_t head = 0;
+	int64_t head = 0, window;
 	size_t n = 0;
 	int rc;
 
@@ -519,7 +528,7 @@ admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
 		hubdb_nodes_free(nodes, n);
 		return rc;
 	}
-	lives = admin_lives(a);
+	lives = admin_lives(a, &window);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		struct hubdb_node *nd = &nodes[i];
@@ -548,7 +557,7 @@ admin_nodes_json(struct admin *a, sqlite3 *db, json_object **out)
 		json_object_object_add(o, "revoked",
 		    json_object_new_boolean(nd->revoked));
 		json_object_object_add(o, "state",
-		    json_object_new_string(admin_state(a, seen)));
+		    json_object_new_string(admin_state(window, seen)));
 		json_object_object_add(o, "last_seen", admin_time(seen));
 		json_object_object_add(o, "address", addr[0] != '\0' ?
 		    json_object_new_string(addr) : NULL);
@@ -585,6 +594,18 @@ admin_str_or_dash(json_object *o, const char *key)
 	return msg_get_str(o, key, &s) == 0 ? s : "-";
 }
 
+/* An integer member as text into BUF, or "-". */
+static void
+admin_int_or_dash(json_object *o, const char *key, char *buf, size_t len)
+{
+	int64_t v;
+
+	if (msg_get_int(o, key, &v) == 0)
+		snprintf(buf, len, "%" PRId64, v);
+	else
+		snprintf(buf, len, "-");
+}
+
 /* trosyn-admin nodes. */
 static int
 admin_nodes(struct admin *a, int argc, char **argv)
@@ -606,20 +627,23 @@ admin_nodes(struct admin *a, int argc, char **argv)
 	if (json)
 		admin_print_json(arr);
 	else {
-		printf("%-24s %-8s %-12s %-8s %-24s %s\n", "NODE", "STATE",
-		    "METHOD", "REVOKED", "LAST SEEN", "ADDRESS");
+		printf("%-20s %-8s %-24s %-21s %6s %7s %s\n", "NODE", "STATE",
+		    "LAST SEEN", "ADDRESS", "LAG", "PENDING", "LAST ERROR");
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			json_object *o = json_object_array_get_idx(arr, i), *v;
 			int revoked = json_object_object_get_ex(o, "revoked",
 			    &v) && json_object_get_boolean(v);
+			char lag[24], pending[24];
 
-			printf("%-24s %-8s %-12s %-8s %-24s %s\n",
+			admin_int_or_dash(o, "lag", lag, sizeof(lag));
+			admin_int_or_dash(o, "pending", pending,
+			    sizeof(pending));
+			printf("%-20s %-8s %-24s %-21s %6s %7s %s\n",
 			    admin_str_or_dash(o, "node_id"),
-			    admin_str_or_dash(o, "state"),
-			    admin_str_or_dash(o, "method"),
-			    revoked ? "yes" : "no",
+			    revoked ? "revoked" : admin_str_or_dash(o, "state"),
 			    admin_str_or_dash(o, "last_seen"),
-			    admin_str_or_dash(o, "address"));
+			    admin_str_or_dash(o, "address"), lag, pending,
+			    admin_str_or_dash(o, "last_error"));
 		}
 	}
 	status = 0;
@@ -1274,6 +1298,40 @@ out:
 	return status;
 }
 
+/* trosyn-admin metrics: the running hub's metrics in the Prometheus text format. */
+static int
+admin_metrics(struct admin *a, int argc, char **argv)
+{
+	json_object *req, *resp = NULL;
+	const char *text;
+	int rc, status = 1;
+
+	(void)argv;
+	if (argc != 1) {
+		admin_err("metrics", "usage: metrics");
+		return 2;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("metrics"));
+	rc = admin_call(a, req, &resp);
+	json_object_put(req);
+	if (rc == TR_ENOTFOUND) {
+		admin_err("metrics", "the hub is not running (metrics live in "
+		    "the running hub)");
+		goto out;
+	}
+	if (rc != 0 || msg_get_str(resp, "metrics", &text) != 0) {
+		admin_err("metrics", rc != 0 ? tr_strerror(rc) :
+		    "the hub sent no metrics");
+		goto out;
+	}
+	fputs(text, stdout);
+	status = fflush(stdout) == 0 ? 0 : 1;
+out:
+	json_object_put(resp);
+	return status;
+}
+
 /* The commands and their handlers. */
 static const struct {
 	const char *name;
@@ -1289,6 +1347,7 @@ static const struct {
 	{ "delete", admin_delete },
 	{ "records", admin_records },
 	{ "status", admin_status },
+	{ "metrics", admin_metrics },
 };
 
 /* Run trosyn-admin. */

@@ -11,6 +11,7 @@
 #include "hubdb.h"
 #include "kdf.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "tls.h"
 
@@ -36,6 +37,7 @@ auth_refuse(struct hub_conn *hc, json_object *req, const char *node_id,
 	conn_send_error(&hc->c, req != NULL ? msg_id(req) : NULL, code, why,
 	    details, hub->keys.site_key, TR_KEY_LEN);
 	__atomic_add_fetch(&hub->stats.logins_failed, 1, __ATOMIC_RELAXED);
+	metrics_auth_failed(hub, code);
 	if (authfail_record(hub->af, hc->item->ip, msg_now_ms()))
 		log_warn("address %s banned for 60 s after repeated failed "
 		    "logins", hc->item->ip);

@@ -14,9 +14,11 @@
 
 #include "control.h"
 #include "err.h"
+#include "heartbeat.h"
 #include "hub.h"
 #include "jcs.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "session.h"
 #include "thr.h"
@@ -220,6 +222,8 @@ control_answer(struct hub *hub, json_object *req)
 {
 	json_object *resp = json_object_new_object();
 	const char *cmd = NULL, *node_id = NULL;
+	char *text = NULL;
+	size_t len = 0;
 
 	if (msg_get_str(req, "cmd", &cmd) != 0) {
 		json_object_object_add(resp, "ok", json_object_new_boolean(0));
@@ -232,8 +236,20 @@ control_answer(struct hub *hub, json_object *req)
 		json_object_object_add(resp, "status", control_status(hub));
 	else if (strcmp(cmd, "sessions") == 0)
 		json_object_object_add(resp, "sessions", control_sessions(hub));
-	else if (strcmp(cmd, "lives") == 0)
+	else if (strcmp(cmd, "lives") == 0) {
 		json_object_object_add(resp, "lives", control_lives(hub));
+		json_object_object_add(resp, "window_ms",
+		    json_object_new_int64(heartbeat_window_ms(hub)));
+	} else if (strcmp(cmd, "metrics") == 0 && hub->metrics != NULL &&
+	    metrics_render(hub->metrics, &text, &len) == 0) {
+		json_object_object_add(resp, "metrics",
+		    json_object_new_string_len(text, (int)len));
+		free(text);
+	} else if (strcmp(cmd, "metrics") == 0) {
+		json_object_object_add(resp, "ok", json_object_new_boolean(0));
+		json_object_object_add(resp, "error",
+		    json_object_new_string("cannot render the metrics"));
+	}
 	else if (strcmp(cmd, "revoke") == 0 &&
 	    msg_get_str(req, "node_id", &node_id) == 0 &&
 	    msg_valid_id(node_id)) {

@@ -17,6 +17,10 @@
 #include "registry.h"
 #include "statedir.h"
 
+struct discovery;
+struct heartbeat;
+struct metrics;
+
 /* Limits a connection works with: a snapshot of the config taken when it starts. */
 struct hub_limits {
 	uint32_t max_message_size;
@@ -32,12 +36,23 @@ struct hub_limits {
 	int idle_timeout;
 };
 
+/* Login refusal reasons counted apart (metrics.c names them). */
+#define HUB_AUTH_REASONS 9
+
 /* Counters for status and metrics (updated with atomics). */
 struct hub_stats {
 	uint64_t logins_ok;
 	uint64_t logins_failed;
 	uint64_t busy_rejected;
 	uint64_t conns_served;
+	uint64_t syncs_pull;		/* completed syncs */
+	uint64_t syncs_push;
+	uint64_t syncs_failed;		/* ended early */
+	uint64_t records_out;		/* records sent by pulls */
+	uint64_t records_in;		/* records received by pushes */
+	uint64_t bytes_in;		/* main-channel frame bytes */
+	uint64_t bytes_out;
+	uint64_t auth_failures[HUB_AUTH_REASONS];
 };
 
 /* The hub: created by hubd_run, read-only after start but for what its locks guard. */
@@ -64,6 +79,9 @@ struct hub {
 	sqlite3 **main_dbs;		/* one connection per main worker */
 	int nmain_dbs;
 	struct control *control;
+	struct discovery *disc;
+	struct heartbeat *hb;
+	struct metrics *metrics;
 
 	uint16_t port;			/* bound ports */
 	uint16_t file_port;

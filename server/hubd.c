@@ -18,12 +18,15 @@
 #include "acceptor.h"
 #include "control.h"
 #include "db.h"
+#include "discovery.h"
 #include "err.h"
+#include "heartbeat.h"
 #include "hub.h"
 #include "hubd.h"
 #include "hubdb.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "session.h"
 #include "statedir.h"
@@ -365,6 +368,7 @@ hubd_wait(struct hub *hub, const struct hubd_opts *opts)
 static void
 hubd_free(struct hub *hub)
 {
+	discovery_free(hub->disc);
 	pool_free(hub->main_pool);
 	pool_free(hub->reject_pool);
 	if (hub->main_dbs != NULL)
@@ -390,7 +394,8 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	struct tls_creds creds;
 	struct hub hub;
 	sigset_t all;
-	int lfd = -1, status = 1, use_syslog = !opts->foreground;
+	int lfd = -1, mfd = -1, status = 1, use_syslog = !opts->foreground;
+	uint16_t metrics_port = 0;
 
 	memset(&hub, 0, sizeof(hub));
 	pthread_rwlock_init(&hub.conf_lock, NULL);
@@ -433,7 +438,17 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 		goto out;
 	}
 	hub.file_port = hub.conf.file_port;
-	hub.discovery_port = hub.conf.discovery_port;
+	if ((hub.disc = discovery_open(&hub.conf, &hub.discovery_port, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	if (hub.conf.metrics_port != 0 && acceptor_listen(hub.conf.metrics_bind,
+	    hub.conf.metrics_port, &mfd, &metrics_port, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": metrics: %s\n", err);
+		goto out;
+	}
 	if (hubd_drop_privileges(hub.conf.user, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
@@ -492,10 +507,21 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 		hubd_fail("cannot start the worker pools");
 		goto stop;
 	}
+	hub.metrics = metrics_start(&hub, hub.state_dir, mfd, err, sizeof(err));
+	mfd = -1;
+	if (hub.metrics == NULL) {
+		hubd_fail(err);
+		goto stop;
+	}
 	if (statedir_path(hub.state_dir, STATEDIR_SOCK, path,
 	    sizeof(path)) != 0 ||
 	    (hub.control = control_start(&hub, path, err, sizeof(err))) == NULL) {
 		hubd_fail(err);
+		goto stop;
+	}
+	if (discovery_start(hub.disc, &hub) != 0 ||
+	    (hub.hb = heartbeat_start(&hub, hub.disc)) == NULL) {
+		hubd_fail("cannot start the discovery and heartbeat threads");
 		goto stop;
 	}
 	hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
@@ -509,6 +535,13 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	    "workers, queue %d, state %s", hub.keys.hub_id, hub.keys.site_id,
 	    hub.conf.bind, (unsigned)hub.port, hub.conf.workers,
 	    hub.conf.queue_depth, hub.state_dir);
+	log_info("discovery on UDP port %u, multicast group %s on %s; "
+	    "heartbeat every %d s", (unsigned)hub.discovery_port,
+	    hub.conf.multicast_group, hub.conf.multicast_interface,
+	    hub.conf.heartbeat_interval);
+	if (metrics_port != 0)
+		log_info("metrics on http://%s:%u/metrics", hub.conf.metrics_bind,
+		    (unsigned)metrics_port);
 	hubd_report(NULL);
 
 	hubd_wait(&hub, opts);
@@ -516,9 +549,14 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 stop:
 	acceptor_stop(hub.main_acc);
 	hub.main_acc = NULL;
+	heartbeat_stop(hub.hb);
+	hub.hb = NULL;
+	discovery_stop(hub.disc);
 	__atomic_store_n(&hub.stopping, 1, __ATOMIC_RELEASE);
 	control_stop(hub.control);
 	hub.control = NULL;
+	metrics_stop(hub.metrics);
+	hub.metrics = NULL;
 	pool_stop(hub.reject_pool);
 	pool_stop(hub.main_pool);
 	log_info("stopped");
@@ -526,6 +564,8 @@ out:
 	hubd_report("start-up failed (see the system log)");
 	if (lfd >= 0)
 		close(lfd);
+	if (mfd >= 0)
+		close(mfd);
 	if (pidfile[0] != '\0')
 		unlink(pidfile);
 	hubd_free(&hub);

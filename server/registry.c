@@ -27,6 +27,7 @@ struct reg_sess {
 
 struct reg_node_live {
 	struct reg_live l;
+	int online;			/* as the last sweep saw it */
 	struct reg_node_live *next;
 };
 
@@ -101,6 +102,10 @@ registry_session_new(struct registry *reg, const char *node_id,
 		return TR_ENOMEM;
 	if ((rc = kdf_random(rs->s.token, sizeof(rs->s.token))) != 0) {
 		free(rs);
+		return rc;
+	}
+	if ((rc = kdf_heartbeat_key(session_root, rs->s.hb_key)) != 0) {
+		reg_sess_free(rs);
 		return rc;
 	}
 	msg_new_uuid(rs->s.session_id);
@@ -323,6 +328,89 @@ registry_live_update(struct registry *reg, const struct reg_live *live)
 		memcpy(nl->l.state, live->state, sizeof(nl->l.state));
 	}
 	thr_unlock(&reg->lock);
+}
+
+/* Accept one verified heartbeat. */
+int
+registry_heartbeat(struct registry *reg, const char *session_id,
+    const char *node_id, uint64_t seq, const char *address, int64_t now_ms,
+    const struct reg_live *live)
+{
+	struct reg_node_live *nl;
+	struct reg_sess *rs;
+	int rc = TR_ETOKEN;
+
+	thr_lock(&reg->lock);
+	for (rs = reg->sessions; rs != NULL; rs = rs->next)
+		if (strcmp(rs->s.session_id, session_id) == 0)
+			break;
+	if (rs == NULL || rs->s.expires_ms <= now_ms ||
+	    strcmp(rs->s.node_id, node_id) != 0)
+		goto out;
+	rc = TR_EEXIST;
+	if (seq <= rs->s.hb_seq)
+		goto out;
+	rc = TR_ENOMEM;
+	if ((nl = reg_live_find(reg, node_id, 1)) == NULL)
+		goto out;
+	rs->s.hb_seq = seq;
+	nl->l.last_seen_ms = now_ms;
+	snprintf(nl->l.address, sizeof(nl->l.address), "%s", address);
+	nl->l.cursor = live->cursor;
+	nl->l.pending = live->pending;
+	nl->l.disk_free = live->disk_free;
+	memcpy(nl->l.last_error, live->last_error, sizeof(nl->l.last_error));
+	memcpy(nl->l.state, live->state, sizeof(nl->l.state));
+	rc = 0;
+out:
+	thr_unlock(&reg->lock);
+	return rc;
+}
+
+/* A node's liveness at NOW_MS. */
+const char *
+registry_live_state(const struct reg_live *l, int64_t now_ms,
+    int64_t window_ms)
+{
+	if (l == NULL || l->last_seen_ms <= 0)
+		return "never";
+	return now_ms - l->last_seen_ms <= window_ms ? "online" : "offline";
+}
+
+/* Find the nodes whose liveness changed since the last sweep. */
+int
+registry_sweep(struct registry *reg, int64_t now_ms, int64_t window_ms,
+    struct reg_transition **out, size_t *n)
+{
+	struct reg_transition *arr = NULL;
+	size_t count = 0, i = 0;
+
+	thr_lock(&reg->lock);
+	for (struct reg_node_live *nl = reg->lives; nl != NULL; nl = nl->next)
+		if (nl->l.last_seen_ms > 0 && nl->online !=
+		    (now_ms - nl->l.last_seen_ms <= window_ms))
+			count++;
+	if (count > 0 && (arr = calloc(count, sizeof(*arr))) == NULL) {
+		thr_unlock(&reg->lock);
+		return TR_ENOMEM;
+	}
+	for (struct reg_node_live *nl = reg->lives; nl != NULL &&
+	    i < count; nl = nl->next) {
+		int online = now_ms - nl->l.last_seen_ms <= window_ms;
+
+		if (nl->l.last_seen_ms <= 0 || nl->online == online)
+			continue;
+		nl->online = online;
+		snprintf(arr[i].node_id, sizeof(arr[i].node_id), "%s",
+		    nl->l.node_id);
+		arr[i].online = online;
+		arr[i].last_seen_ms = nl->l.last_seen_ms;
+		i++;
+	}
+	thr_unlock(&reg->lock);
+	*out = arr;
+	*n = count;
+	return 0;
 }
 
 /* Copy of NODE_ID's live figures. */

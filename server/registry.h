@@ -36,6 +36,7 @@ struct reg_session {
 	int connections;
 	char address[64];
 	uint64_t hb_seq;		/* last accepted heartbeat seq */
+	uint8_t hb_key[TR_KEY_LEN];	/* HKDF(session_root, "trosyn/1 heartbeat") */
 };
 
 /* A copy of one node's live figures. */
@@ -102,6 +103,36 @@ void registry_touch(struct registry *reg, const char *node_id,
  * address belong to registry_touch and are left alone.
  */
 void registry_live_update(struct registry *reg, const struct reg_live *live);
+
+/*
+ * Accept heartbeat SEQ of session SESSION_ID, sent by NODE_ID from ADDRESS
+ * at NOW_MS (its signature already verified with the session's hb_key):
+ * records the figures of LIVE (cursor, pending, disk_free, last_error,
+ * state) and marks the node seen.  TR_ETOKEN when the session is unknown,
+ * expired or not NODE_ID's; TR_EEXIST when SEQ is not above the last one.
+ */
+int registry_heartbeat(struct registry *reg, const char *session_id,
+    const char *node_id, uint64_t seq, const char *address, int64_t now_ms,
+    const struct reg_live *live);
+
+/* A node's liveness: "online" when seen within WINDOW_MS of NOW_MS, else "offline"; "never" before it is seen. */
+const char *registry_live_state(const struct reg_live *l, int64_t now_ms,
+    int64_t window_ms);
+
+/* One change of a node's liveness found by registry_sweep. */
+struct reg_transition {
+	char node_id[TR_ID_MAX + 1];
+	int online;			/* the new state */
+	int64_t last_seen_ms;
+};
+
+/*
+ * Compare each node's liveness at NOW_MS (online when seen within
+ * WINDOW_MS) with the one the last sweep saw; *OUT (malloc'd, free())
+ * gets the nodes that changed, *N how many.
+ */
+int registry_sweep(struct registry *reg, int64_t now_ms, int64_t window_ms,
+    struct reg_transition **out, size_t *n);
 
 /* Copy of NODE_ID's live figures: TR_ENOTFOUND when never seen. */
 int registry_live_get(struct registry *reg, const char *node_id,

@@ -161,6 +161,19 @@ out:
 	return rc;
 }
 
+/* Add the frame bytes HC moved since the last call to the hub's counters. */
+static void
+session_count_bytes(struct hub_conn *hc)
+{
+	struct frame_conn *fc = &hc->c.fc;
+
+	__atomic_add_fetch(&hc->hub->stats.bytes_in, fc->bytes_in,
+	    __ATOMIC_RELAXED);
+	__atomic_add_fetch(&hc->hub->stats.bytes_out, fc->bytes_out,
+	    __ATOMIC_RELAXED);
+	fc->bytes_in = fc->bytes_out = 0;
+}
+
 /* Serve one main-channel connection. */
 void
 session_serve_main(void *arg, struct pool_item *item, int worker)
@@ -209,9 +222,10 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 		goto out;
 	session_set_timeouts(item->fd, (long)hc.lim.idle_timeout * 1000);
 	while (!hub_stopping(hub) && session_step(&hc) == 0)
-		;
+		session_count_bytes(&hc);
 	registry_conn_remove(hub->reg, hc.reg_handle);
 out:
+	session_count_bytes(&hc);
 	sync_conn_end(&hc);
 	conn_clear(&hc.c);
 	kdf_cleanse(&hc.session, sizeof(hc.session));

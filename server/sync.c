@@ -122,6 +122,7 @@ sync_abort(struct hub_conn *hc, const char *why)
 
 	if (s == NULL)
 		return;
+	__atomic_add_fetch(&hc->hub->stats.syncs_failed, 1, __ATOMIC_RELAXED);
 	if (s->dir == SYNC_PULL)
 		log_info("sync pull: node %s: ended early: %s; %" PRId64
 		    " records in %" PRId64 " batches, %lld ms",
@@ -569,6 +570,8 @@ sync_pull_batch(struct hub_conn *hc, int *sending)
 	b->last_seq = f.last_seq;
 	s->nsent++;
 	s->records += f.n;
+	__atomic_add_fetch(&hc->hub->stats.records_out, (uint64_t)f.n,
+	    __ATOMIC_RELAXED);
 	s->scanned = f.last_seq;
 	return 0;
 }
@@ -613,6 +616,7 @@ sync_pull_complete(struct hub_conn *hc)
 		return rc;
 	}
 	sync_note_synced(hc);
+	__atomic_add_fetch(&hc->hub->stats.syncs_pull, 1, __ATOMIC_RELAXED);
 	log_info("sync pull: node %s, %zu collection(s), since %" PRId64
 	    "%s: %" PRId64 " records in %" PRId64 " batches, cursor %" PRId64
 	    ", %lld ms", hc->session.node_id, s->ncolls, s->since,
@@ -949,6 +953,8 @@ sync_on_data(struct hub_conn *hc, json_object *env)
 		goto fail;
 	s->batches++;
 	s->records += (int64_t)n;
+	__atomic_add_fetch(&hc->hub->stats.records_in, (uint64_t)n,
+	    __ATOMIC_RELAXED);
 	s->applied += counts[J_APPLIED];
 	s->conflicts += counts[J_CONFLICT];
 	s->rejected += counts[J_REJECTED];
@@ -1005,6 +1011,7 @@ sync_on_complete(struct hub_conn *hc, json_object *env)
 		sync_abort(hc, tr_strerror(rc));
 		return rc;
 	}
+	__atomic_add_fetch(&hc->hub->stats.syncs_push, 1, __ATOMIC_RELAXED);
 	log_info("sync push: node %s, %zu collection(s): %" PRId64 " records "
 	    "in %" PRId64 " batches, applied %" PRId64 ", conflicts %" PRId64
 	    ", rejected %" PRId64 ", %lld ms", hc->session.node_id, s->ncolls,

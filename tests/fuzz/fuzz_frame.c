@@ -22,7 +22,7 @@ static void
 fuzz_read_frames(int fd)
 {
 	static const struct frame_limits lim = { 4096, 1024 };
-	struct frame_conn c = { fd, NULL };
+	struct frame_conn c = { .fd = fd, .ssl = NULL };
 	uint8_t chunk[1024], type, first;
 	uint32_t len, max;
 	char *body;

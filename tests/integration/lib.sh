@@ -113,6 +113,7 @@ t_hub_setup() {
 		echo "port = $PORT"
 		echo "file_port = $FILE_PORT"
 		echo "discovery_port = $DISC_PORT"
+		echo "multicast_interface = 127.0.0.1"
 		for line in "$@"; do
 			echo "$line"
 		done

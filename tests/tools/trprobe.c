@@ -510,6 +510,9 @@ login(struct probe *p)
 
 		msg_get_str(payload, "session_token", &tok);
 		set_str(s, "session_token", tok != NULL ? tok : "");
+		msg_get_str(payload, "session_id", &tok);
+		set_str(s, "session_id", tok != NULL ? tok : "");
+		set_str(s, "node_id", p->node_id);
 		hex_encode(root, sizeof(root), hex);
 		set_str(s, "session_root", hex);
 		if (json_object_to_file_ext(p->session_out, s,

@@ -1,4 +1,4 @@
-/* Unit tests of the node registry: sessions, tokens, connections, revocation, expiry, live figures. */
+/* Unit tests of the node registry: sessions, tokens, connections, revocation, expiry, live figures, heartbeats, liveness. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "kdf.h"
 #include "log.h"
 #include "msg.h"
 #include "registry.h"
@@ -464,6 +465,113 @@ START_TEST(test_live)
 }
 END_TEST
 
+/* Heartbeats: session, node and seq checks, figures recorded, hb_key derived. */
+START_TEST(test_heartbeat)
+{
+	struct registry *reg = registry_new();
+	struct reg_session s, g;
+	struct reg_live fig, got;
+	uint8_t want[TR_KEY_LEN];
+
+	new_session(reg, "n1", NOW, &s);
+	ck_assert_int_eq(kdf_heartbeat_key(root_a, want), 0);
+	ck_assert_mem_eq(s.hb_key, want, TR_KEY_LEN);
+	memset(&fig, 0, sizeof(fig));
+	fig.cursor = 40;
+	fig.pending = 2;
+	fig.disk_free = 999;
+	snprintf(fig.last_error, sizeof(fig.last_error), "HUB_UNREACHABLE");
+	snprintf(fig.state, sizeof(fig.state), "error");
+
+	ck_assert_int_eq(registry_heartbeat(reg, "00000000-0000-4000-8000-"
+	    "000000000000", "n1", 1, "10.0.0.9:1", NOW + 1, &fig), TR_ETOKEN);
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n2", 1,
+	    "10.0.0.9:1", NOW + 1, &fig), TR_ETOKEN);
+	ck_assert_int_eq(registry_live_get(reg, "n1", &got), TR_ENOTFOUND);
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 5,
+	    "10.0.0.9:1", NOW + 1, &fig), 0);
+	ck_assert_int_eq(registry_live_get(reg, "n1", &got), 0);
+	ck_assert_int_eq(got.last_seen_ms, NOW + 1);
+	ck_assert_str_eq(got.address, "10.0.0.9:1");
+	ck_assert_int_eq(got.cursor, 40);
+	ck_assert_int_eq(got.pending, 2);
+	ck_assert_int_eq(got.disk_free, 999);
+	ck_assert_str_eq(got.last_error, "HUB_UNREACHABLE");
+	ck_assert_str_eq(got.state, "error");
+	ck_assert_int_eq(registry_session_get(reg, s.session_id, NOW, &g), 0);
+	ck_assert_uint_eq(g.hb_seq, 5);
+
+	/* Equal and lower seqs are refused and change nothing. */
+	fig.cursor = 41;
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 5,
+	    "10.0.0.9:2", NOW + 2, &fig), TR_EEXIST);
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 4,
+	    "10.0.0.9:2", NOW + 2, &fig), TR_EEXIST);
+	ck_assert_int_eq(registry_live_get(reg, "n1", &got), 0);
+	ck_assert_int_eq(got.cursor, 40);
+	ck_assert_int_eq(got.last_seen_ms, NOW + 1);
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 6,
+	    "10.0.0.9:2", NOW + 2, &fig), 0);
+	ck_assert_int_eq(registry_live_get(reg, "n1", &got), 0);
+	ck_assert_int_eq(got.cursor, 41);
+
+	/* Expired and revoked sessions are refused. */
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 7,
+	    "10.0.0.9:2", NOW + (int64_t)LIFE * 1000, &fig), TR_ETOKEN);
+	ck_assert_int_eq(registry_revoke(reg, "n1"), 1);
+	ck_assert_int_eq(registry_heartbeat(reg, s.session_id, "n1", 8,
+	    "10.0.0.9:2", NOW + 3, &fig), TR_ETOKEN);
+	registry_free(reg);
+}
+END_TEST
+
+/* Liveness: never / online / offline, and sweep transitions reported once. */
+START_TEST(test_sweep)
+{
+	struct registry *reg = registry_new();
+	struct reg_transition *t = NULL;
+	struct reg_live got;
+	size_t n = 99;
+
+	ck_assert_str_eq(registry_live_state(NULL, NOW, 3000), "never");
+	ck_assert_int_eq(registry_sweep(reg, NOW, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(t);
+	registry_touch(reg, "n1", "10.0.0.1:1", NOW);
+	registry_touch(reg, "n2", "10.0.0.2:1", NOW - 5000);
+	ck_assert_int_eq(registry_live_get(reg, "n1", &got), 0);
+	ck_assert_str_eq(registry_live_state(&got, NOW + 3000, 3000),
+	    "online");
+	ck_assert_str_eq(registry_live_state(&got, NOW + 3001, 3000),
+	    "offline");
+
+	/* n1 turns online; n2 was never online, so nothing is reported. */
+	ck_assert_int_eq(registry_sweep(reg, NOW, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(t[0].node_id, "n1");
+	ck_assert_int_eq(t[0].online, 1);
+	free(t);
+	ck_assert_int_eq(registry_sweep(reg, NOW + 1000, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(t);
+	ck_assert_int_eq(registry_sweep(reg, NOW + 3001, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(t[0].node_id, "n1");
+	ck_assert_int_eq(t[0].online, 0);
+	ck_assert_int_eq(t[0].last_seen_ms, NOW);
+	free(t);
+	ck_assert_int_eq(registry_sweep(reg, NOW + 9000, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(t);
+	registry_touch(reg, "n1", NULL, NOW + 9000);
+	ck_assert_int_eq(registry_sweep(reg, NOW + 9000, 3000, &t, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(t[0].online, 1);
+	free(t);
+	registry_free(reg);
+}
+END_TEST
+
 START_TEST(test_sessions_list)
 {
 	struct registry *reg = registry_new();
@@ -648,6 +756,8 @@ registry_suite(void)
 	tcase_add_test(tc, test_revoke_wakes_blocked_reader);
 	tcase_add_test(tc, test_expire);
 	tcase_add_test(tc, test_live);
+	tcase_add_test(tc, test_heartbeat);
+	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_sessions_list);
 	tcase_add_test(tc, test_concurrency);
 	suite_add_tcase(s, tc);
