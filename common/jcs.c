@@ -642,7 +642,7 @@ static int
 jcs_out_add(struct jcs_out *o, const void *data, size_t n)
 {
 	if (o->cap - o->len < n + 1) {
-		size_t cap = o->cap == 0 ? 256 : o->cap;
+		size_t cap = o->cap == 0 ? 512 : o->cap;
 		char *np;
 
 		while (cap - o->len < n + 1) {
@@ -659,6 +659,22 @@ jcs_out_add(struct jcs_out *o, const void *data, size_t n)
 	o->len += n;
 	o->p[o->len] = '\0';
 	return 0;
+}
+
+/* Append the decimal form of I (within +-(2^53-1)). */
+static int
+jcs_out_int(struct jcs_out *o, int64_t i)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (i < 0)
+		*--p = '-';
+	return jcs_out_add(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 /* Append a NUL-terminated string to the output. */
@@ -762,13 +778,26 @@ jcs_u16_next(struct jcs_u16 *it)
 	return (int32_t)(0xd800 + (cp >> 10));
 }
 
-/* qsort comparator of member names by UTF-16 code units. */
+/* Order of member names A and B by UTF-16 code units (RFC 8785 section 3.2.3). */
 static int
-jcs_key_cmp(const void *a, const void *b)
+jcs_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	struct jcs_u16 ia = { *(const unsigned char *const *)a, 0 };
-	struct jcs_u16 ib = { *(const unsigned char *const *)b, 0 };
+	struct jcs_u16 ia = { (const unsigned char *)a, 0 };
+	struct jcs_u16 ib = { (const unsigned char *)b, 0 };
+	size_t i, n = alen < blen ? alen : blen;
 
+	/*
+	 * UTF-8 byte order is code point order, which is UTF-16 order except
+	 * between U+E000..U+FFFF and supplementary characters: when the first
+	 * difference is between ASCII bytes (or one name is a prefix of the
+	 * other), the bytes decide.
+	 */
+	for (i = 0; i < n && a[i] == b[i]; i++)
+		;
+	if (i == n)
+		return alen < blen ? -1 : alen > blen;
+	if ((unsigned char)a[i] < 0x80 && (unsigned char)b[i] < 0x80)
+		return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
 	for (;;) {
 		int32_t ca = jcs_u16_next(&ia), cb = jcs_u16_next(&ib);
 
@@ -779,44 +808,79 @@ jcs_key_cmp(const void *a, const void *b)
 	}
 }
 
-/* Append an object with its members sorted by UTF-16 code units. */
+/* One member of an object being written. */
+struct jcs_member {
+	const char *key;
+	size_t klen;
+	json_object *val;
+};
+
+/* Objects up to this many members are sorted on the stack. */
+#define JCS_SMALL_OBJECT 16
+
+/*
+ * Append an object with its members sorted by UTF-16 code units, leaving
+ * out the member named SKIP (NULL: none).
+ */
 static int
-jcs_write_object(struct jcs_out *o, json_object *obj, int depth)
+jcs_write_members(struct jcs_out *o, json_object *obj, int depth,
+    const char *skip)
 {
-	const char **keys = NULL;
+	struct jcs_member small[JCS_SMALL_OBJECT], *m = small, tmp;
 	size_t n = 0, cnt;
 	int rc = 0;
 
 	cnt = (size_t)json_object_object_length(obj);
-	if (cnt > 0 && (keys = calloc(cnt, sizeof(*keys))) == NULL)
+	if (cnt > JCS_SMALL_OBJECT && (m = calloc(cnt, sizeof(*m))) == NULL)
 		return TR_ENOMEM;
 	{
 		json_object_object_foreach(obj, k, v) {
-			(void)v;
-			if (n == cnt || !jcs_utf8_valid(k, strlen(k))) {
+			size_t klen = strlen(k);
+
+			if (skip != NULL && strcmp(k, skip) == 0)
+				continue;
+			if (n == cnt || !jcs_utf8_valid(k, klen)) {
 				rc = TR_EJSON;
 				goto out;
 			}
-			keys[n++] = k;
+			/* Insertion sort: objects are small, keys mostly ASCII. */
+			tmp.key = k;
+			tmp.klen = klen;
+			tmp.val = v;
+			{
+				size_t j = n;
+
+				while (j > 0 && jcs_key_cmp(m[j - 1].key,
+				    m[j - 1].klen, k, klen) > 0) {
+					m[j] = m[j - 1];
+					j--;
+				}
+				m[j] = tmp;
+			}
+			n++;
 		}
 	}
-	if (n > 1)
-		qsort(keys, n, sizeof(*keys), jcs_key_cmp);
 	if ((rc = jcs_out_add(o, "{", 1)) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_object_get(obj, keys[i]);
-
 		if ((i > 0 && (rc = jcs_out_add(o, ",", 1)) != 0) ||
-		    (rc = jcs_write_string(o, keys[i], strlen(keys[i]))) != 0 ||
+		    (rc = jcs_write_string(o, m[i].key, m[i].klen)) != 0 ||
 		    (rc = jcs_out_add(o, ":", 1)) != 0 ||
-		    (rc = jcs_write_value(o, v, depth)) != 0)
+		    (rc = jcs_write_value(o, m[i].val, depth)) != 0)
 			goto out;
 	}
 	rc = jcs_out_add(o, "}", 1);
 out:
-	free(keys);
+	if (m != small)
+		free(m);
 	return rc;
+}
+
+/* Append an object with its members sorted by UTF-16 code units. */
+static int
+jcs_write_object(struct jcs_out *o, json_object *obj, int depth)
+{
+	return jcs_write_members(o, obj, depth, NULL);
 }
 
 /* Append an array. */
@@ -855,8 +919,7 @@ jcs_write_value(struct jcs_out *o, json_object *val, int depth)
 		i = json_object_get_int64(val);
 		if (i > TR_JSON_INT_MAX || i < -TR_JSON_INT_MAX)
 			return TR_ERANGE;
-		snprintf(num, sizeof(num), "%" PRId64, i);
-		return jcs_out_str(o, num);
+		return jcs_out_int(o, i);
 	case json_type_double:
 		if ((rc = jcs_format_double(json_object_get_double(val), num,
 		    sizeof(num))) != 0)
@@ -888,6 +951,30 @@ jcs_serialize(json_object *val, char **out, size_t *outlen)
 	if (outlen != NULL)
 		*outlen = 0;
 	if ((rc = jcs_write_value(&o, val, 0)) != 0)
+		goto out;
+	*out = o.p;
+	if (outlen != NULL)
+		*outlen = o.len;
+	o.p = NULL;
+out:
+	free(o.p);
+	return rc;
+}
+
+/* Serialize the object OBJ without its member SKIP. */
+int
+jcs_serialize_without(json_object *obj, const char *skip, char **out,
+    size_t *outlen)
+{
+	struct jcs_out o = { NULL, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if (!json_object_is_type(obj, json_type_object))
+		return TR_EINVAL;
+	if ((rc = jcs_write_members(&o, obj, 1, skip)) != 0)
 		goto out;
 	*out = o.p;
 	if (outlen != NULL)

@@ -34,6 +34,13 @@ int jcs_parse(const char *text, size_t len, json_object **out);
 int jcs_serialize(json_object *val, char **out, size_t *outlen);
 
 /*
+ * As jcs_serialize for the object OBJ without its top-level member SKIP
+ * (what a signature covers); TR_EINVAL when OBJ is not an object.
+ */
+int jcs_serialize_without(json_object *obj, const char *skip, char **out,
+    size_t *outlen);
+
+/*
  * Write the ECMAScript Number::toString form of D (shortest round trip,
  * exponent form below 1e-6 and from 1e21) into BUF (at least 32 bytes).
  * TR_ERANGE for NaN and infinities.

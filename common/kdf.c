@@ -105,20 +105,27 @@ kdf_hmacv(const uint8_t *key, size_t keylen, const struct kdf_part *parts,
 		return TR_EINVAL;
 	if ((rv = kdf_init()) != 0)
 		return rv;
-	/* One context per thread, re-keyed for every message. */
+	/*
+	 * One context per thread, re-keyed for every message.  The digest is
+	 * set once when the context is made: passing it to every
+	 * EVP_MAC_init would fetch SHA-256 again each time.
+	 */
 	ctx = kdf_have_key ? pthread_getspecific(kdf_thread_key) : NULL;
 	if (ctx == NULL) {
 		if ((ctx = EVP_MAC_CTX_new(kdf_mac)) == NULL)
 			return TR_ECRYPTO;
+		if (!EVP_MAC_CTX_set_params(ctx, params)) {
+			EVP_MAC_CTX_free(ctx);
+			return TR_ECRYPTO;
+		}
 		if (!kdf_have_key ||
 		    pthread_setspecific(kdf_thread_key, ctx) != 0) {
-			rv = kdf_mac_run(ctx, params, key, keylen, parts, n,
-			    out);
+			rv = kdf_mac_run(ctx, NULL, key, keylen, parts, n, out);
 			EVP_MAC_CTX_free(ctx);
 			return rv;
 		}
 	}
-	return kdf_mac_run(ctx, params, key, keylen, parts, n, out);
+	return kdf_mac_run(ctx, NULL, key, keylen, parts, n, out);
 }
 
 /* A reusable HMAC-SHA256 context with the digest already set. */

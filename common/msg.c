@@ -309,34 +309,16 @@ static int
 msg_mac(json_object *env, const uint8_t *key, size_t keylen,
     uint8_t mac[TR_MAC_LEN])
 {
-	json_object *copy = NULL;
 	char *text = NULL;
 	size_t len;
 	int rc;
 
 	if (!json_object_is_type(env, json_type_object) || key == NULL)
 		return TR_EINVAL;
-	/* A shallow copy shares the members; ENV itself is left alone. */
-	if ((copy = json_object_new_object()) == NULL)
-		return TR_ENOMEM;
-	{
-		json_object_object_foreach(env, k, v) {
-			if (strcmp(k, "signature") == 0)
-				continue;
-			if (json_object_object_add_ex(copy, k,
-			    json_object_get(v), JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
-				json_object_put(v);
-				rc = TR_ENOMEM;
-				goto out;
-			}
-		}
-	}
-	if ((rc = jcs_serialize(copy, &text, &len)) != 0)
-		goto out;
+	if ((rc = jcs_serialize_without(env, "signature", &text, &len)) != 0)
+		return rc;
 	rc = kdf_hmac(key, keylen, text, len, mac);
-out:
 	free(text);
-	json_object_put(copy);
 	return rc;
 }
 

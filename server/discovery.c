@@ -25,6 +25,8 @@
 #define DISC_RECV_TIMEOUT_MS	200
 /* Ids remembered for replay detection (a flood evicts the oldest). */
 #define DISC_REPLAY_CAPACITY	65536
+/* Datagrams taken per receive call. */
+#define DISC_BATCH		32
 /* Receive buffer, so a burst of heartbeats is not lost while one is verified. */
 #define DISC_RCVBUF		(1 << 20)
 
@@ -324,21 +326,32 @@ discovery_announce(struct discovery *d)
 	return rc;
 }
 
-/* The thread: receive with a timeout, handle, until stopped. */
+/*
+ * The thread: receive up to DISC_BATCH datagrams per system call (the
+ * first one waits at most the receive timeout), handle each, until
+ * stopped.
+ */
 static void *
 disc_main(void *arg)
 {
 	struct discovery *d = arg;
-	char buf[TR_UDP_MAX + 1];
-	struct sockaddr_in from;
-	socklen_t flen;
-	ssize_t n;
+	char bufs[DISC_BATCH][TR_UDP_MAX + 1];
+	struct sockaddr_in from[DISC_BATCH];
+	struct mmsghdr msgs[DISC_BATCH];
+	struct iovec iov[DISC_BATCH];
+	int n;
 
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
-		flen = sizeof(from);
-		/* MSG_TRUNC: the real length, so an oversized one is seen. */
-		n = recvfrom(d->fd, buf, sizeof(buf), MSG_TRUNC,
-		    (struct sockaddr *)&from, &flen);
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < DISC_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(d->fd, msgs, DISC_BATCH, MSG_WAITFORONE, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
@@ -346,10 +359,19 @@ disc_main(void *arg)
 				    strerror(errno));
 			continue;
 		}
-		disc_count(&d->st.received, 1);
-		if (flen != sizeof(from) || from.sin_family != AF_INET)
-			continue;
-		discovery_handle(d, buf, (size_t)n, &from, msg_now_ms());
+		disc_count(&d->st.received, (uint64_t)n);
+		for (int i = 0; i < n; i++) {
+			size_t len = msgs[i].msg_len;
+
+			if (msgs[i].msg_hdr.msg_namelen != sizeof(from[i]) ||
+			    from[i].sin_family != AF_INET)
+				continue;
+			/* Cut to the buffer: flag it so it counts as oversized. */
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				len = TR_UDP_MAX + 1;
+			discovery_handle(d, bufs[i], len, &from[i],
+			    msg_now_ms());
+		}
 	}
 	return NULL;
 }

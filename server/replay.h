@@ -17,8 +17,8 @@ void replay_free(struct replay *r);
 /*
  * Check ID (a message_id, any string) at NOW_MS and remember it until
  * NOW_MS + TTL_MS.  Returns 1 when ID was seen within its TTL (a replay),
- * 0 when it is new.  When the cache is full of live ids, the one closest
- * to expiry in ID's probe window is forgotten to make room: the cache
+ * 0 when it is new.  When ID's set (16 ids) is full of live ids, the one
+ * closest to expiry is forgotten to make room: the cache
  * stays bounded, and under a flood of valid ids a very old one may be
  * accepted again (callers keep a second line: the timestamp window and,
  * for heartbeats, the strictly increasing seq).

@@ -175,6 +175,41 @@ hub_rate(struct discovery *disc, uint16_t port, struct dgram *d, size_t n,
 	return last > start ? (double)*got * 1e6 / (double)(last - start) : 0;
 }
 
+/* N heartbeats of session S signed with its heartbeat key; adds their bytes to *TOTAL. */
+static struct dgram *
+prepare(const struct reg_session *s, size_t n, size_t *total)
+{
+	struct dgram *d = calloc(n, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_new_object(), *env;
+		char buf[TR_UDP_MAX];
+
+		json_object_object_add(p, "role", json_object_new_string("node"));
+		json_object_object_add(p, "session_id",
+		    json_object_new_string(s->session_id));
+		json_object_object_add(p, "seq",
+		    json_object_new_int64((int64_t)i + 1));
+		json_object_object_add(p, "state", json_object_new_string("idle"));
+		json_object_object_add(p, "cursor",
+		    json_object_new_int64(123456));
+		json_object_object_add(p, "pending", json_object_new_int64(0));
+		json_object_object_add(p, "last_error", NULL);
+		json_object_object_add(p, "disk_free",
+		    json_object_new_int64(INT64_C(50000000000)));
+		env = msg_new(TR_MSG_HEARTBEAT, "bench-node", NULL, NULL, p);
+		if (env == NULL || discovery_encode(env, s->hb_key, buf,
+		    &d[i].len) != 0 || (d[i].buf = malloc(d[i].len)) == NULL)
+			fail("encode");
+		memcpy(d[i].buf, buf, d[i].len);
+		*total += d[i].len;
+		json_object_put(env);
+	}
+	return d;
+}
+
 /* Compare two longs for qsort. */
 static int
 cmp_ll(const void *a, const void *b)
@@ -272,12 +307,13 @@ echo_rtts(long long *rtt, int rounds, size_t len)
 int
 main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 300000;
 	int rounds = argc > 2 ? atoi(argv[2]) : 2000;
 	struct hub hub;
-	struct reg_session sess;
+	struct reg_session sess, sess2;
 	struct discovery *disc;
-	struct dgram *d;
+	struct dgram *d, *d2;
+	double inproc;
 	uint8_t root[TR_KEY_LEN];
 	static const char roles[][CONF_ROLE_MAX + 1] = { "child" };
 	char err[256];
@@ -304,45 +340,40 @@ main(int argc, char **argv)
 	hub.file_port = 5002;
 	if ((hub.reg = registry_new()) == NULL ||
 	    registry_session_new(hub.reg, "bench-node", roles, 1, root,
-	    msg_now_ms(), 86400, "127.0.0.1:1", &sess) != 0)
+	    msg_now_ms(), 86400, "127.0.0.1:1", &sess) != 0 ||
+	    registry_session_new(hub.reg, "bench-node", roles, 1, root,
+	    msg_now_ms(), 86400, "127.0.0.1:1", &sess2) != 0)
 		fail("registry");
 	if ((disc = discovery_open(&hub.conf, &hub.discovery_port, err,
 	    sizeof(err))) == NULL)
 		fail(err);
 	hub.disc = disc;
 
-	/* Prepare N signed heartbeats with increasing seq. */
-	if ((d = calloc(n, sizeof(*d))) == NULL)
-		fail("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_new_object(), *env;
-		char buf[TR_UDP_MAX];
-
-		json_object_object_add(p, "role", json_object_new_string("node"));
-		json_object_object_add(p, "session_id",
-		    json_object_new_string(sess.session_id));
-		json_object_object_add(p, "seq",
-		    json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(p, "state", json_object_new_string("idle"));
-		json_object_object_add(p, "cursor",
-		    json_object_new_int64(123456));
-		json_object_object_add(p, "pending", json_object_new_int64(0));
-		json_object_object_add(p, "last_error", NULL);
-		json_object_object_add(p, "disk_free",
-		    json_object_new_int64(INT64_C(50000000000)));
-		env = msg_new(TR_MSG_HEARTBEAT, "bench-node", NULL, NULL, p);
-		if (env == NULL || discovery_encode(env, sess.hb_key, buf,
-		    &d[i].len) != 0 || (d[i].buf = malloc(d[i].len)) == NULL)
-			fail("encode");
-		memcpy(d[i].buf, buf, d[i].len);
-		total += d[i].len;
-		json_object_put(env);
-	}
+	/* N signed heartbeats with increasing seq for each of two sessions. */
+	if ((d = prepare(&sess, n, &total)) == NULL ||
+	    (d2 = prepare(&sess2, n, &total)) == NULL)
+		fail("cannot prepare the heartbeats");
+	total /= 2;
 	if (discovery_start(disc, &hub) != 0)
 		fail("cannot start the discovery thread");
+	/* In-process: the cost of discovery_handle alone, no socket. */
+	{
+		struct sockaddr_in from = loopback(40000);
+		long long t0 = now_us();
+		size_t ok = 0;
+
+		for (size_t i = 0; i < n; i++)
+			ok += discovery_handle(disc, d2[i].buf, d2[i].len,
+			    &from, msg_now_ms()) == 0;
+		inproc = (double)ok * 1e6 / (double)(now_us() - t0);
+		if (ok != n)
+			fail("in-process heartbeats were refused");
+	}
 
 	printf("heartbeats: %zu prepared, %zu bytes each on average\n", n,
 	    total / n);
+	printf("in-process:         %10.0f heartbeats/s (discovery_handle "
+	    "alone, %.2f us each)\n", inproc, 1e6 / inproc);
 	bare = bare_rate(d, n, &bare_got);
 	rate = hub_rate(disc, hub.discovery_port, d, n, &hub_got);
 	printf("bare recvfrom loop: %10.0f datagrams/s (%zu of %zu received)\n",
@@ -366,9 +397,13 @@ main(int argc, char **argv)
 	discovery_free(disc);
 	kdf_cleanse(&sess, sizeof(sess));
 	registry_free(hub.reg);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(d[i].buf);
+		free(d2[i].buf);
+	}
 	free(d);
+	free(d2);
+	kdf_cleanse(&sess2, sizeof(sess2));
 	free(rtt);
 	free(ertt);
 	conf_free(&hub.conf);

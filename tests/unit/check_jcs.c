@@ -388,6 +388,45 @@ START_TEST(test_sort_utf16)
 	    "\"\\u00ff\":4,\"\":5,\"a\":6,\"ab\":7,\"b\":8}",
 	    "{\"\":5,\"a\":6,\"ab\":7,\"b\":8,\"\xc3\xbf\":4,"
 	    "\"\xf0\x9f\x98\x80\":2,\"\xee\x80\x80\":1,\"\xef\xbf\xbf\":3}");
+	/* The same after a common ASCII prefix, and ASCII after a common non-ASCII one. */
+	check_canon("{\"x\\ue000\":1,\"x\\ud83d\\ude00\":2,\"\\u00ffb\":3,"
+	    "\"\\u00ffa\":4}",
+	    "{\"x\xf0\x9f\x98\x80\":2,\"x\xee\x80\x80\":1,\"\xc3\xbf"
+	    "a\":4,\"\xc3\xbf" "b\":3}");
+	/* More members than fit the writer's stack array. */
+	check_canon("{\"q\":1,\"p\":2,\"o\":3,\"n\":4,\"m\":5,\"l\":6,"
+	    "\"k\":7,\"j\":8,\"i\":9,\"h\":10,\"g\":11,\"f\":12,\"e\":13,"
+	    "\"d\":14,\"c\":15,\"b\":16,\"a\":17,\"aa\":18}",
+	    "{\"a\":17,\"aa\":18,\"b\":16,\"c\":15,\"d\":14,\"e\":13,"
+	    "\"f\":12,\"g\":11,\"h\":10,\"i\":9,\"j\":8,\"k\":7,\"l\":6,"
+	    "\"m\":5,\"n\":4,\"o\":3,\"p\":2,\"q\":1}");
+}
+END_TEST
+
+/* Serializing without one member: what a signature covers. */
+START_TEST(test_serialize_without)
+{
+	json_object *v = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	const char *in = "{\"b\":1,\"signature\":\"x\",\"a\":"
+	    "{\"signature\":2}}";
+
+	ck_assert_int_eq(jcs_parse(in, strlen(in), &v), 0);
+	ck_assert_int_eq(jcs_serialize_without(v, "signature", &out, &len), 0);
+	ck_assert_str_eq(out, "{\"a\":{\"signature\":2},\"b\":1}");
+	ck_assert_uint_eq(len, strlen(out));
+	free(out);
+	ck_assert_int_eq(jcs_serialize_without(v, "absent", &out, &len), 0);
+	ck_assert_str_eq(out,
+	    "{\"a\":{\"signature\":2},\"b\":1,\"signature\":\"x\"}");
+	free(out);
+	json_object_put(v);
+	v = json_object_new_array();
+	ck_assert_int_eq(jcs_serialize_without(v, "signature", &out, &len),
+	    TR_EINVAL);
+	ck_assert_ptr_null(out);
+	json_object_put(v);
 }
 END_TEST
 
@@ -503,6 +542,7 @@ jcs_suite(void)
 	tcase_add_test(tc, test_surrogate_escapes);
 	tcase_add_test(tc, test_dupkeys);
 	tcase_add_test(tc, test_sort_utf16);
+	tcase_add_test(tc, test_serialize_without);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_serialize_errors);
 	tcase_add_test(tc, test_serialize_depth);
