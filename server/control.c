@@ -34,19 +34,23 @@ struct control {
 	pthread_t thread;
 };
 
-/* Read one line (up to MAX bytes) from FD into a malloc'd string. */
+/*
+ * Read one line (up to MAX bytes) from FD into a malloc'd string.  A
+ * connection carries one request and one answer, so reading past the
+ * newline in chunks loses nothing.
+ */
 static int
 control_read_line(int fd, size_t max, char **out)
 {
-	size_t len = 0, cap = 1024;
-	char *buf = malloc(cap), *tmp;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), *tmp, *nl = NULL;
 	ssize_t n;
 
 	*out = NULL;
 	if (buf == NULL)
 		return TR_ENOMEM;
 	for (;;) {
-		if (len + 1 >= cap) {
+		if (cap - len < 2) {
 			if (cap > max) {
 				free(buf);
 				return TR_ETOOBIG;
@@ -58,16 +62,24 @@ control_read_line(int fd, size_t max, char **out)
 			}
 			buf = tmp;
 		}
-		n = read(fd, buf + len, 1);
+		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			free(buf);
 			return errno == EAGAIN ? TR_ETIMEDOUT : TR_EIO;
 		}
-		if (n == 0 || buf[len] == '\n')
+		if (n == 0)
 			break;
-		len++;
+		if ((nl = memchr(buf + len, '\n', (size_t)n)) != NULL) {
+			len = (size_t)(nl - buf);
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return TR_ETOOBIG;
 	}
 	buf[len] = '\0';
 	if (len == 0) {
