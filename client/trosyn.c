@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "csync.h"
+#include "disc.h"
 #include "err.h"
 #include "jcs.h"
 #include "link.h"
+#include "log.h"
 #include "msg.h"
 #include "replica.h"
 #include "trosyn.h"
@@ -25,6 +27,9 @@ struct trosyn {
 	struct replica *rep;
 	char *host;			/* NULL: no hub given */
 	uint16_t port;
+	struct disc_opts disc;
+	struct trosyn_hub hub;		/* the hub discovery chose */
+	int have_hub;
 	int timeout_s;
 	trosyn_progress_fn progress;
 	void *progress_arg;
@@ -117,6 +122,8 @@ trosyn_open(const struct trosyn_options *opts, trosyn **out, char *err,
 		snprintf(err, errlen, "%s", tr_strerror(rc));
 		goto out;
 	}
+	if ((rc = disc_opts_set(&t->disc, NULL, err, errlen)) != 0)
+		goto out;
 	if ((rc = link_creds_load(opts->credentials, &t->creds, err,
 	    errlen)) != 0)
 		goto out;
@@ -296,12 +303,31 @@ trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg)
 	t->progress_arg = arg;
 }
 
-/* "HOST:PORT" of the hub (IPv6 addresses in brackets) into BUF. */
+/* The hub in use: the one given, else the one discovery chose (NULL when none yet). */
+static const char *
+trosyn_hub_host(const trosyn *t, uint16_t *port)
+{
+	if (t->host != NULL) {
+		*port = t->port;
+		return t->host;
+	}
+	*port = t->hub.port;
+	return t->have_hub ? t->hub.address : NULL;
+}
+
+/* "HOST:PORT" of the hub in use (IPv6 addresses in brackets) into BUF; "" when none. */
 static void
 trosyn_hub_name(const trosyn *t, char *buf, size_t len)
 {
-	snprintf(buf, len, strchr(t->host, ':') != NULL ? "[%s]:%u" :
-	    "%s:%u", t->host, (unsigned)t->port);
+	const char *host;
+	uint16_t port;
+
+	if ((host = trosyn_hub_host(t, &port)) == NULL) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+	    host, (unsigned)port);
 }
 
 /* Remember the outcome of a sync: the error (NULL on success) and, on success, the time. */
@@ -317,6 +343,72 @@ trosyn_note(trosyn *t, const char *error, int set_time)
 	}
 }
 
+/* Set how T discovers hubs. */
+int
+trosyn_set_discovery(trosyn *t, const struct trosyn_discovery *d)
+{
+	struct disc_opts o;
+	char err[256];
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = disc_opts_set(&o, d, err, sizeof(err))) != 0)
+		return trosyn_fail(t, rc, "discovery: %s", err);
+	t->disc = o;
+	t->have_hub = 0;
+	return 0;
+}
+
+/* Discover the hubs of the site, stopping early when STOPFD is readable. */
+static int
+trosyn_discover_fd(trosyn *t, int stopfd, struct trosyn_hub **hubs,
+    size_t *n)
+{
+	char err[256];
+	int rc;
+
+	if ((rc = disc_run(&t->creds, &t->disc, stopfd, hubs, n, err,
+	    sizeof(err))) != 0)
+		return trosyn_fail(t, rc, "discover: %s", err);
+	return 0;
+}
+
+/* Discover the hubs of the site. */
+int
+trosyn_discover(trosyn *t, struct trosyn_hub **hubs, size_t *n)
+{
+	if (t == NULL || hubs == NULL || n == NULL)
+		return TR_EINVAL;
+	return trosyn_discover_fd(t, -1, hubs, n);
+}
+
+/* Discover and keep the least-loaded hub whose certificate is pinned. */
+static int
+trosyn_choose_hub(trosyn *t, int stopfd)
+{
+	struct trosyn_hub *hubs = NULL;
+	size_t n = 0;
+	int rc, best;
+
+	t->have_hub = 0;
+	if ((rc = trosyn_discover_fd(t, stopfd, &hubs, &n)) != 0)
+		return rc;
+	if ((best = disc_pick(hubs, n)) < 0) {
+		rc = trosyn_fail(t, TR_EPIN, "discover: %zu hub%s answered, "
+		    "none with the certificate pinned in the credentials", n,
+		    n == 1 ? "" : "s");
+		goto out;
+	}
+	t->hub = hubs[best];
+	t->have_hub = 1;
+	log_debug("discover: using hub %s at %s port %u (load %d)",
+	    t->hub.hub_id, t->hub.address, (unsigned)t->hub.port, t->hub.load);
+out:
+	free(hubs);
+	return rc;
+}
+
 /* Connect and log in for a sync of direction WHAT. */
 static int
 trosyn_connect(trosyn *t, const char *what, struct link *l)
@@ -327,11 +419,10 @@ trosyn_connect(trosyn *t, const char *what, struct link *l)
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
-	if (t->host == NULL)
-		return trosyn_fail(t, TR_ENOSYS, "%s: no hub address given, "
-		    "and hub discovery is not available in this build", what);
-	target.host = t->host;
-	target.port = t->port;
+	if (t->host == NULL && !t->have_hub &&
+	    (rc = trosyn_choose_hub(t, -1)) != 0)
+		return rc;
+	target.host = trosyn_hub_host(t, &target.port);
 	target.timeout_s = t->timeout_s;
 	if ((rc = link_open(l, &t->creds, &target)) != 0)
 		return trosyn_fail(t, rc, "%s: %s", what, l->err);
@@ -519,6 +610,7 @@ trosyn_status(trosyn *t, char **status_json)
 	json_object *o = NULL, *cursors = NULL;
 	char hub[300];
 	int64_t pending = 0;
+	uint16_t port;
 	int rc;
 
 	if (t == NULL || status_json == NULL)
@@ -532,7 +624,8 @@ trosyn_status(trosyn *t, char **status_json)
 	    json_object_new_string(t->creds.node_id));
 	if ((rc = trosyn_status_meta(t, o, "hub", "hub", 0)) != 0)
 		goto out;
-	if (json_object_object_get(o, "hub") == NULL && t->host != NULL) {
+	if (json_object_object_get(o, "hub") == NULL &&
+	    trosyn_hub_host(t, &port) != NULL) {
 		trosyn_hub_name(t, hub, sizeof(hub));
 		json_object_object_add(o, "hub", json_object_new_string(hub));
 	}
