@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,8 @@ cli_usage(FILE *f)
 "  put COLLECTION ID (--data JSON | --data-file FILE)\n"
 "  delete COLLECTION ID\n"
 "  status [--json]\n"
-"  fetch, upload, run: not available in this build\n"
+"  run [--interval SEC]\n"
+"  fetch, upload: not available in this build\n"
 "\n"
 "  -k, --credentials FILE      credentials file from trosyn-admin enroll\n"
 "  -s, --state-dir DIR         replica directory (created with mode 0700)\n"
@@ -787,12 +789,80 @@ cli_upload(struct cli *c, int argc, char **argv)
 	return cli_unavailable("upload", "the file transfer channel");
 }
 
+/* What the signal thread of run needs. */
+struct cli_sig {
+	trosyn *t;
+	sigset_t set;
+	int done;			/* atomic: run returned, just leave */
+};
+
+/* The signal thread of run: the first SIGTERM or SIGINT stops the loop. */
+static void *
+cli_sigwait(void *arg)
+{
+	struct cli_sig *cs = arg;
+	int sig = 0;
+
+	while (sigwait(&cs->set, &sig) != 0)
+		;
+	if (!__atomic_load_n(&cs->done, __ATOMIC_ACQUIRE)) {
+		log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		trosyn_stop(cs->t);
+	}
+	return NULL;
+}
+
 /* run [--interval SEC] */
 static int
 cli_run(struct cli *c, int argc, char **argv)
 {
-	return cli_unavailable("run", "the background mode (heartbeats and "
-	    "periodic sync)");
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct trosyn_run_options o;
+	struct cli_sig cs;
+	pthread_t th;
+	long v;
+	int ch, status;
+
+	memset(&o, 0, sizeof(o));
+	o.sync_interval_s = c->conf.sync_interval;
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'i')
+			return cli_bad_option("run", argv);
+		if (cli_number(optarg, 1, 86400, &v) != 0)
+			return cli_usage_err("run", "--interval: expected 1-86400 "
+			    "seconds");
+		o.sync_interval_s = (int)v;
+	}
+	if (optind != argc)
+		return cli_usage_err("run", "unexpected argument");
+	/* Only the signal thread sees SIGTERM and SIGINT (STYLE.md 11). */
+	memset(&cs, 0, sizeof(cs));
+	sigemptyset(&cs.set);
+	sigaddset(&cs.set, SIGTERM);
+	sigaddset(&cs.set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &cs.set, NULL);
+	if ((status = cli_open(c, "run")) != 0)
+		return status;
+	cs.t = c->t;
+	if (pthread_create(&th, NULL, cli_sigwait, &cs) != 0) {
+		cli_err("run", "cannot start the signal thread");
+		return 1;
+	}
+	log_info("running: sync every %d s%s", o.sync_interval_s,
+	    c->has_hub ? "" : ", hub by discovery");
+	if (trosyn_run(c->t, &o) != 0) {
+		cli_err("run", trosyn_last_error(c->t));
+		status = 1;
+	}
+	/* Wake the signal thread if no signal came. */
+	__atomic_store_n(&cs.done, 1, __ATOMIC_RELEASE);
+	pthread_kill(th, SIGTERM);
+	pthread_join(th, NULL);
+	return status;
 }
 
 /* The commands and their handlers. */

@@ -160,6 +160,30 @@ int trosyn_set_discovery(trosyn *t, const struct trosyn_discovery *d);
  */
 int trosyn_discover(trosyn *t, struct trosyn_hub **hubs, size_t *n);
 
+/* Options of trosyn_run(); zero members take the defaults. */
+struct trosyn_run_options {
+	int sync_interval_s;		/* seconds between syncs (pull then push); 0 = 60 */
+};
+
+/*
+ * The node as a service: log in once and keep the session (later
+ * connections log in with its token; a new login before it expires), send
+ * a HEARTBEAT to the hub's discovery port every heartbeat_interval from a
+ * thread of its own, pull then push every SYNC_INTERVAL_S seconds and as
+ * soon as local changes are queued, retry with backoff (1 s doubling to
+ * 60 s, +-20%) and, without a hub_host, discover again once the hub stayed
+ * unreachable for 3 heartbeat intervals.  Returns 0 once trosyn_stop() was
+ * called, or a negative code on a local failure (replica, memory).
+ */
+int trosyn_run(trosyn *t, const struct trosyn_run_options *o);
+
+/*
+ * Make a trosyn_run() in another thread return soon (within about a
+ * second; a connection attempt in progress finishes first).  Thread-safe;
+ * not for signal handlers.
+ */
+void trosyn_stop(trosyn *t);
+
 /* Status as a JSON object: node_id, hub, pending, cursors, last_sync, last_error. */
 int trosyn_status(trosyn *t, char **status_json);
 
