@@ -48,6 +48,7 @@ struct cli_set {
 
 /* Global options. */
 struct cli {
+	const char *config;		/* -c FILE, or NULL */
 	const char *creds;
 	const char *state_dir;
 	struct conf conf;		/* defaults, overridden by flags */
@@ -75,8 +76,9 @@ static void
 cli_usage(FILE *f)
 {
 	fprintf(f,
-"usage: " PROG " -k CREDENTIALS -s STATE_DIR [--hub HOST[:PORT]] [--timeout SEC]\n"
-"                     [--discovery-port N] [--multicast-group ADDR]\n"
+"usage: " PROG " [-c FILE] -k CREDENTIALS -s STATE_DIR [--hub HOST[:PORT]]\n"
+"                     [--timeout SEC]"
+ " [--discovery-port N] [--multicast-group ADDR]\n"
 "                     [--multicast-interface ADDR] [--broadcast ADDR]\n"
 "                     [--discovery-timeout SEC] [-v] COMMAND [ARGS]\n"
 "  discover [--json]\n"
@@ -89,8 +91,12 @@ cli_usage(FILE *f)
 "  run [--interval SEC]\n"
 "  fetch, upload: not available in this build\n"
 "\n"
+"  -c, --config FILE           client configuration file (trosyn.conf(5));\n"
+"                              the options override it\n"
 "  -k, --credentials FILE      credentials file from trosyn-admin enroll\n"
+"                              (default: credentials of the file)\n"
 "  -s, --state-dir DIR         replica directory (created with mode 0700)\n"
+"                              (default: state_dir of the file)\n"
 "      --hub HOST[:PORT]       the hub's address (default port %d); without it\n"
 "                              the hub is discovered\n"
 "      --timeout SEC           network timeout (default 30)\n"
@@ -161,7 +167,7 @@ cli_parse_hub(struct cli *c, const char *s)
 		return -1;
 	memcpy(c->host, host, len);
 	c->host[len] = '\0';
-	c->port = TR_DEF_PORT;
+	c->port = c->conf.port;
 	if (port != NULL) {
 		if (cli_number(port, 1, 65535, &v) != 0)
 			return -1;
@@ -199,7 +205,7 @@ cli_open(struct cli *c, const char *cmd)
 
 	if (c->creds == NULL || c->state_dir == NULL)
 		return cli_usage_err(cmd, "-k CREDENTIALS and -s STATE_DIR "
-		    "are required");
+		    "are required (or credentials and state_dir in -c FILE)");
 	memset(&o, 0, sizeof(o));
 	o.credentials = c->creds;
 	o.state_dir = c->state_dir;
@@ -392,7 +398,7 @@ cli_sync(struct cli *c, int argc, char **argv)
 	}
 	if (c->creds == NULL || c->state_dir == NULL) {
 		cli_usage_err("sync", "-k CREDENTIALS and -s STATE_DIR are "
-		    "required");
+		    "required (or credentials and state_dir in -c FILE)");
 		goto out;
 	}
 	if ((status = cli_open(c, "sync")) != 0)
@@ -896,12 +902,18 @@ cli_add_set(struct cli *c, const char *flag, const char *key,
 	return 0;
 }
 
-/* Apply the flags over the configuration and derive the settings; a usage error is 2. */
+/* Read the configuration file, apply the flags over it and derive the settings; 1 or 2 on error. */
 static int
 cli_settle(struct cli *c)
 {
 	char err[CONF_ERR_LEN], why[CONF_ERR_LEN + 32];
 	const char *colon;
+
+	if (c->config != NULL &&
+	    conf_load(&c->conf, c->config, err, sizeof(err)) != 0) {
+		cli_err("config", err);
+		return 1;
+	}
 
 	for (int i = 0; i < c->nsets; i++) {
 		if (conf_set(&c->conf, c->sets[i].key, c->sets[i].value, err,
@@ -920,6 +932,11 @@ cli_settle(struct cli *c)
 		c->creds = c->conf.credentials;
 	if (c->state_dir == NULL && c->conf.state_dir[0] != '\0')
 		c->state_dir = c->conf.state_dir;
+	/* -v wins; else the file's level; else warnings and errors. */
+	if (c->verbose > 0)
+		log_set_level(LOG_LEVEL_DEBUG);
+	else if (c->config != NULL)
+		log_set_level(c->conf.log_level);
 	return 0;
 }
 
@@ -928,6 +945,7 @@ int
 cli_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "credentials", required_argument, NULL, 'k' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "hub", required_argument, NULL, OPT_HUB },
@@ -971,7 +989,7 @@ cli_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	c.tty = isatty(STDOUT_FILENO);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+k:s:vhV", longopts,
+	while ((ch = getopt_long(argc, argv, "+c:k:s:vhV", longopts,
 	    NULL)) != -1) {
 		for (k = 0; k < sizeof(keyed) / sizeof(keyed[0]); k++)
 			if (keyed[k].opt == ch)
@@ -984,6 +1002,9 @@ cli_main(int argc, char **argv)
 			continue;
 		}
 		switch (ch) {
+		case 'c':
+			c.config = optarg;
+			break;
 		case 'k':
 			c.creds = optarg;
 			break;

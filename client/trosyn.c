@@ -494,7 +494,7 @@ trosyn_keep_session(trosyn *t, const struct link *l)
 	beat_session_clear(&bs);
 	log_info("logged in to hub %s, session %s for %lld s", l->hub_id,
 	    t->sess.session_id, (long long)((t->sess.expires_ms -
-	    t->sess.login_ms) / 1000));
+	    t->sess.login_ms + 500) / 1000));
 	return 0;
 }
 
