@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "err.h"
 #include "jcs.h"
 #include "log.h"
@@ -24,19 +26,34 @@
 #define CLI_HOST_MAX	255
 #define CLI_BAR_WIDTH	30
 
+#define CLI_MAX_SETS	32	/* configuration settings given as flags */
+
 enum {
 	OPT_HUB = 256,
 	OPT_TIMEOUT,
 	OPT_FILE_PORT,
 	OPT_DISCOVERY_PORT,
 	OPT_MCAST_GROUP,
-	OPT_MCAST_IF
+	OPT_MCAST_IF,
+	OPT_DISCOVERY_TIMEOUT,
+	OPT_BROADCAST
+};
+
+/* A global flag that stands for a configuration key. */
+struct cli_set {
+	const char *flag;
+	const char *key;
+	const char *value;
 };
 
 /* Global options. */
 struct cli {
+	const char *config;		/* -c FILE, or NULL */
 	const char *creds;
 	const char *state_dir;
+	struct conf conf;		/* defaults, overridden by flags */
+	struct cli_set sets[CLI_MAX_SETS];
+	int nsets;
 	int has_hub;
 	char host[CLI_HOST_MAX + 1];
 	uint16_t port;
@@ -59,27 +76,44 @@ static void
 cli_usage(FILE *f)
 {
 	fprintf(f,
-"usage: " PROG " -k CREDENTIALS -s STATE_DIR [--hub HOST[:PORT]] [--timeout SEC]\n"
-"                     [-v] COMMAND [ARGS]\n"
+"usage: " PROG " [-c FILE] -k CREDENTIALS -s STATE_DIR [--hub HOST[:PORT]]\n"
+"                     [--timeout SEC]"
+ " [--discovery-port N] [--multicast-group ADDR]\n"
+"                     [--multicast-interface ADDR] [--broadcast ADDR]\n"
+"                     [--discovery-timeout SEC] [-v] COMMAND [ARGS]\n"
+"  discover [--json]\n"
 "  sync [--pull | --push] [--collection NAME]...\n"
 "  list COLLECTION [--json] [--all]\n"
 "  get COLLECTION ID\n"
 "  put COLLECTION ID (--data JSON | --data-file FILE)\n"
 "  delete COLLECTION ID\n"
 "  status [--json]\n"
-"  discover, fetch, upload, run: not available in this build\n"
+"  run [--interval SEC]\n"
+"  fetch, upload: not available in this build\n"
 "\n"
+"  -c, --config FILE           client configuration file (trosyn.conf(5));\n"
+"                              the options override it\n"
 "  -k, --credentials FILE      credentials file from trosyn-admin enroll\n"
+"                              (default: credentials of the file)\n"
 "  -s, --state-dir DIR         replica directory (created with mode 0700)\n"
-"      --hub HOST[:PORT]       the hub's address (default port %d)\n"
+"                              (default: state_dir of the file)\n"
+"      --hub HOST[:PORT]       the hub's address (default port %d); without it\n"
+"                              the hub is discovered\n"
 "      --timeout SEC           network timeout (default 30)\n"
-"      --file-port N, --discovery-port N, --multicast-group ADDR,\n"
+"      --discovery-port N      UDP port of discovery (default %d)\n"
+"      --multicast-group ADDR  discovery group (default %s)\n"
 "      --multicast-interface ADDR\n"
-"                              accepted for discovery and file transfer\n"
+"                              address of the interface multicast leaves by\n"
+"                              (default 0.0.0.0: the kernel's choice)\n"
+"      --broadcast ADDR        also send discovery to ADDR (255.255.255.255 or\n"
+"                              a hub's address)\n"
+"      --discovery-timeout SEC wait for answers per attempt (default %d)\n"
+"      --file-port N           accepted for the file transfer channel\n"
 "  -v, --verbose               log protocol events to stderr\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n",
-	    TR_DEF_PORT);
+	    TR_DEF_PORT, TR_DEF_DISCOVERY_PORT, TR_DEF_MCAST_GROUP,
+	    TR_DEF_DISCOVERY_TIMEOUT);
 }
 
 /* Report a usage error: one line, then the usage; returns 2. */
@@ -133,7 +167,7 @@ cli_parse_hub(struct cli *c, const char *s)
 		return -1;
 	memcpy(c->host, host, len);
 	c->host[len] = '\0';
-	c->port = TR_DEF_PORT;
+	c->port = c->conf.port;
 	if (port != NULL) {
 		if (cli_number(port, 1, 65535, &v) != 0)
 			return -1;
@@ -141,6 +175,24 @@ cli_parse_hub(struct cli *c, const char *s)
 	}
 	c->has_hub = 1;
 	return 0;
+}
+
+/* Hand the discovery settings of the configuration to T; UNICAST (may be NULL) asks that host alone. */
+static int
+cli_discovery(struct cli *c, trosyn *t, const char *unicast)
+{
+	struct trosyn_discovery d;
+
+	memset(&d, 0, sizeof(d));
+	d.port = c->conf.discovery_port;
+	d.group = c->conf.multicast_group;
+	d.interface = c->conf.multicast_interface;
+	d.ttl = c->conf.multicast_ttl;
+	d.broadcast = c->conf.broadcast[0] != '\0' ? c->conf.broadcast : NULL;
+	d.unicast = unicast;
+	d.timeout_ms = c->conf.discovery_timeout * 1000;
+	d.max_clock_skew_s = c->conf.max_clock_skew;
+	return trosyn_set_discovery(t, &d);
 }
 
 /* Open the node from the global options; prints the error. */
@@ -153,7 +205,7 @@ cli_open(struct cli *c, const char *cmd)
 
 	if (c->creds == NULL || c->state_dir == NULL)
 		return cli_usage_err(cmd, "-k CREDENTIALS and -s STATE_DIR "
-		    "are required");
+		    "are required (or credentials and state_dir in -c FILE)");
 	memset(&o, 0, sizeof(o));
 	o.credentials = c->creds;
 	o.state_dir = c->state_dir;
@@ -162,6 +214,10 @@ cli_open(struct cli *c, const char *cmd)
 	o.timeout_s = c->timeout;
 	if ((rc = trosyn_open(&o, &c->t, err, sizeof(err))) != 0) {
 		cli_err("open", err[0] != '\0' ? err : trosyn_strerror(rc));
+		return 1;
+	}
+	if (cli_discovery(c, c->t, NULL) != 0) {
+		cli_err("open", trosyn_last_error(c->t));
 		return 1;
 	}
 	return 0;
@@ -342,13 +398,7 @@ cli_sync(struct cli *c, int argc, char **argv)
 	}
 	if (c->creds == NULL || c->state_dir == NULL) {
 		cli_usage_err("sync", "-k CREDENTIALS and -s STATE_DIR are "
-		    "required");
-		goto out;
-	}
-	status = 1;
-	if (!c->has_hub) {
-		cli_err("discover", "hub discovery is not available in this "
-		    "build; use --hub HOST[:PORT]");
+		    "required (or credentials and state_dir in -c FILE)");
 		goto out;
 	}
 	if ((status = cli_open(c, "sync")) != 0)
@@ -656,11 +706,79 @@ cli_unavailable(const char *cmd, const char *what)
 	return 1;
 }
 
+/* The hubs as the JSON array of discover --json. */
+static json_object *
+cli_hubs_json(const struct trosyn_hub *hubs, size_t n)
+{
+	json_object *arr = json_object_new_array(), *o;
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, o) != 0) {
+			json_object_put(o);
+			json_object_put(arr);
+			return NULL;
+		}
+		json_object_object_add(o, "hub_id",
+		    json_object_new_string(hubs[i].hub_id));
+		json_object_object_add(o, "address",
+		    json_object_new_string(hubs[i].address));
+		json_object_object_add(o, "port",
+		    json_object_new_int(hubs[i].port));
+		json_object_object_add(o, "file_port",
+		    json_object_new_int(hubs[i].file_port));
+		json_object_object_add(o, "load",
+		    json_object_new_int(hubs[i].load));
+		json_object_object_add(o, "cert_sha256",
+		    json_object_new_string(hubs[i].cert_sha256));
+		json_object_object_add(o, "pinned",
+		    json_object_new_boolean(hubs[i].pinned));
+	}
+	return arr;
+}
+
 /* discover [--json] */
 static int
 cli_discover(struct cli *c, int argc, char **argv)
 {
-	return cli_unavailable("discover", "hub discovery");
+	struct trosyn_hub *hubs = NULL;
+	json_object *arr;
+	size_t n = 0;
+	int json = 0, status;
+
+	if ((status = cli_simple_args("discover", argc, argv, 0, &json,
+	    NULL)) != 0)
+		return status;
+	if ((status = cli_open(c, "discover")) != 0)
+		return status;
+	/* --hub HOST: ask that host alone, by unicast. */
+	if (c->has_hub && cli_discovery(c, c->t, c->host) != 0) {
+		cli_err("discover", trosyn_last_error(c->t));
+		return 1;
+	}
+	if (trosyn_discover(c->t, &hubs, &n) != 0) {
+		fprintf(stderr, PROG ": %s\n", trosyn_last_error(c->t));
+		return 1;
+	}
+	if (json) {
+		if ((arr = cli_hubs_json(hubs, n)) == NULL) {
+			cli_err("discover", strerror(ENOMEM));
+			status = 1;
+		} else {
+			printf("%s\n", json_object_to_json_string_ext(arr,
+			    JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(arr);
+		}
+	} else
+		for (size_t i = 0; i < n; i++)
+			printf("%s\t%s:%u\tfile_port %u\tload %d\t%s\n",
+			    hubs[i].hub_id, hubs[i].address,
+			    (unsigned)hubs[i].port,
+			    (unsigned)hubs[i].file_port, hubs[i].load,
+			    hubs[i].pinned ? "pinned" : "not-pinned");
+	trosyn_free(hubs);
+	return status;
 }
 
 /* fetch SHA256 --output PATH */
@@ -677,12 +795,80 @@ cli_upload(struct cli *c, int argc, char **argv)
 	return cli_unavailable("upload", "the file transfer channel");
 }
 
+/* What the signal thread of run needs. */
+struct cli_sig {
+	trosyn *t;
+	sigset_t set;
+	int done;			/* atomic: run returned, just leave */
+};
+
+/* The signal thread of run: the first SIGTERM or SIGINT stops the loop. */
+static void *
+cli_sigwait(void *arg)
+{
+	struct cli_sig *cs = arg;
+	int sig = 0;
+
+	while (sigwait(&cs->set, &sig) != 0)
+		;
+	if (!__atomic_load_n(&cs->done, __ATOMIC_ACQUIRE)) {
+		log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		trosyn_stop(cs->t);
+	}
+	return NULL;
+}
+
 /* run [--interval SEC] */
 static int
 cli_run(struct cli *c, int argc, char **argv)
 {
-	return cli_unavailable("run", "the background mode (heartbeats and "
-	    "periodic sync)");
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct trosyn_run_options o;
+	struct cli_sig cs;
+	pthread_t th;
+	long v;
+	int ch, status;
+
+	memset(&o, 0, sizeof(o));
+	o.sync_interval_s = c->conf.sync_interval;
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'i')
+			return cli_bad_option("run", argv);
+		if (cli_number(optarg, 1, 86400, &v) != 0)
+			return cli_usage_err("run", "--interval: expected 1-86400 "
+			    "seconds");
+		o.sync_interval_s = (int)v;
+	}
+	if (optind != argc)
+		return cli_usage_err("run", "unexpected argument");
+	/* Only the signal thread sees SIGTERM and SIGINT (STYLE.md 11). */
+	memset(&cs, 0, sizeof(cs));
+	sigemptyset(&cs.set);
+	sigaddset(&cs.set, SIGTERM);
+	sigaddset(&cs.set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &cs.set, NULL);
+	if ((status = cli_open(c, "run")) != 0)
+		return status;
+	cs.t = c->t;
+	if (pthread_create(&th, NULL, cli_sigwait, &cs) != 0) {
+		cli_err("run", "cannot start the signal thread");
+		return 1;
+	}
+	log_info("running: sync every %d s%s", o.sync_interval_s,
+	    c->has_hub ? "" : ", hub by discovery");
+	if (trosyn_run(c->t, &o) != 0) {
+		cli_err("run", trosyn_last_error(c->t));
+		status = 1;
+	}
+	/* Wake the signal thread if no signal came. */
+	__atomic_store_n(&cs.done, 1, __ATOMIC_RELEASE);
+	pthread_kill(th, SIGTERM);
+	pthread_join(th, NULL);
+	return status;
 }
 
 /* The commands and their handlers. */
@@ -702,11 +888,64 @@ static const struct {
 	{ "run", cli_run },
 };
 
+/* Remember a flag that stands for configuration KEY; -1 when there are too many. */
+static int
+cli_add_set(struct cli *c, const char *flag, const char *key,
+    const char *value)
+{
+	if (c->nsets >= CLI_MAX_SETS)
+		return -1;
+	c->sets[c->nsets].flag = flag;
+	c->sets[c->nsets].key = key;
+	c->sets[c->nsets].value = value;
+	c->nsets++;
+	return 0;
+}
+
+/* Read the configuration file, apply the flags over it and derive the settings; 1 or 2 on error. */
+static int
+cli_settle(struct cli *c)
+{
+	char err[CONF_ERR_LEN], why[CONF_ERR_LEN + 32];
+	const char *colon;
+
+	if (c->config != NULL &&
+	    conf_load(&c->conf, c->config, err, sizeof(err)) != 0) {
+		cli_err("config", err);
+		return 1;
+	}
+
+	for (int i = 0; i < c->nsets; i++) {
+		if (conf_set(&c->conf, c->sets[i].key, c->sets[i].value, err,
+		    sizeof(err)) != 0) {
+			/* ERR is "KEY: what"; the flag names it already. */
+			colon = strstr(err, ": ");
+			snprintf(why, sizeof(why), "%s",
+			    colon != NULL ? colon + 2 : err);
+			return cli_usage_err(c->sets[i].flag, why);
+		}
+	}
+	if (c->conf.hub[0] != '\0' && cli_parse_hub(c, c->conf.hub) != 0)
+		return cli_usage_err("hub", "expected HOST[:PORT]");
+	c->timeout = c->conf.timeout;
+	if (c->creds == NULL && c->conf.credentials[0] != '\0')
+		c->creds = c->conf.credentials;
+	if (c->state_dir == NULL && c->conf.state_dir[0] != '\0')
+		c->state_dir = c->conf.state_dir;
+	/* -v wins; else the file's level; else warnings and errors. */
+	if (c->verbose > 0)
+		log_set_level(LOG_LEVEL_DEBUG);
+	else if (c->config != NULL)
+		log_set_level(c->conf.log_level);
+	return 0;
+}
+
 /* Run trosyn-client. */
 int
 cli_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "credentials", required_argument, NULL, 'k' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "hub", required_argument, NULL, OPT_HUB },
@@ -717,47 +956,60 @@ cli_main(int argc, char **argv)
 		{ "multicast-group", required_argument, NULL, OPT_MCAST_GROUP },
 		{ "multicast-interface", required_argument, NULL,
 		    OPT_MCAST_IF },
+		{ "broadcast", required_argument, NULL, OPT_BROADCAST },
+		{ "discovery-timeout", required_argument, NULL,
+		    OPT_DISCOVERY_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const struct {
+		int opt;
+		const char *flag;
+		const char *key;
+	} keyed[] = {
+		{ OPT_HUB, "--hub", "hub" },
+		{ OPT_TIMEOUT, "--timeout", "timeout" },
+		{ OPT_FILE_PORT, "--file-port", "file_port" },
+		{ OPT_DISCOVERY_PORT, "--discovery-port", "discovery_port" },
+		{ OPT_MCAST_GROUP, "--multicast-group", "multicast_group" },
+		{ OPT_MCAST_IF, "--multicast-interface",
+		    "multicast_interface" },
+		{ OPT_BROADCAST, "--broadcast", "broadcast" },
+		{ OPT_DISCOVERY_TIMEOUT, "--discovery-timeout",
+		    "discovery_timeout" },
+	};
 	struct cli c;
-	long v;
+	size_t k;
 	int ch, status;
 
 	memset(&c, 0, sizeof(c));
+	conf_defaults(&c.conf, CONF_CLIENT);
 	signal(SIGPIPE, SIG_IGN);
 	c.tty = isatty(STDOUT_FILENO);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+k:s:vhV", longopts,
+	while ((ch = getopt_long(argc, argv, "+c:k:s:vhV", longopts,
 	    NULL)) != -1) {
+		for (k = 0; k < sizeof(keyed) / sizeof(keyed[0]); k++)
+			if (keyed[k].opt == ch)
+				break;
+		if (k < sizeof(keyed) / sizeof(keyed[0])) {
+			if (cli_add_set(&c, keyed[k].flag, keyed[k].key,
+			    optarg) != 0)
+				return cli_usage_err(keyed[k].flag,
+				    "too many options");
+			continue;
+		}
 		switch (ch) {
+		case 'c':
+			c.config = optarg;
+			break;
 		case 'k':
 			c.creds = optarg;
 			break;
 		case 's':
 			c.state_dir = optarg;
-			break;
-		case OPT_HUB:
-			if (cli_parse_hub(&c, optarg) != 0)
-				return cli_usage_err("--hub",
-				    "expected HOST[:PORT]");
-			break;
-		case OPT_TIMEOUT:
-			if (cli_number(optarg, 1, 3600, &v) != 0)
-				return cli_usage_err("--timeout",
-				    "expected 1-3600 seconds");
-			c.timeout = (int)v;
-			break;
-		case OPT_FILE_PORT:
-		case OPT_DISCOVERY_PORT:
-			if (cli_number(optarg, 1, 65535, &v) != 0)
-				return cli_usage_err(argv[optind - 1],
-				    "expected a port number");
-			break;
-		case OPT_MCAST_GROUP:
-		case OPT_MCAST_IF:
 			break;
 		case 'v':
 			c.verbose++;
@@ -775,14 +1027,21 @@ cli_main(int argc, char **argv)
 		}
 	}
 	log_init(PROG, c.verbose > 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, 0);
-	if (optind >= argc)
-		return cli_usage_err("command", "missing");
+	if ((status = cli_settle(&c)) != 0)
+		goto out;
+	if (optind >= argc) {
+		status = cli_usage_err("command", "missing");
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++) {
 		if (strcmp(argv[optind], cli_cmds[i].name) != 0)
 			continue;
 		status = cli_cmds[i].fn(&c, argc - optind, argv + optind);
 		trosyn_close(c.t);
-		return status;
+		goto out;
 	}
-	return cli_usage_err(argv[optind], "unknown command");
+	status = cli_usage_err(argv[optind], "unknown command");
+out:
+	conf_free(&c.conf);
+	return status;
 }

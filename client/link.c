@@ -528,16 +528,17 @@ bad:
 	return TR_EPROTO;
 }
 
-/* The login of section 6 on an established TLS connection. */
+/* The login of section 6 on an established TLS connection; with SESS, by its token. */
 static int
-link_login(struct link *l)
+link_login(struct link *l, const struct link_session *sess)
 {
 	const struct link_creds *cr = l->creds;
 	uint8_t nh[TR_NONCE_LEN], nc[TR_NONCE_LEN], e[TR_KEY_LEN];
 	uint8_t proof[TR_MAC_LEN], want[TR_MAC_LEN], got[TR_MAC_LEN];
 	uint8_t root[TR_KEY_LEN], conn_key[TR_KEY_LEN], mk[TR_KEY_LEN];
 	char hex[2 * TR_KEY_LEN + 1], reqid[TR_UUID_LEN + 1];
-	const char *method = cr->method == LINK_PSK ? "psk" : "certificate";
+	const char *method = sess != NULL ? "token" :
+	    cr->method == LINK_PSK ? "psk" : "certificate";
 	const uint8_t *sign_key;
 	json_object *env = NULL, *p, *methods, *payload = NULL;
 	const char *s, *hub_id;
@@ -597,7 +598,17 @@ link_login(struct link *l)
 	hex_encode(nh, sizeof(nh), hex);
 	json_object_object_add(payload, "challenge",
 	    json_object_new_string(hex));
-	if (cr->method == LINK_PSK) {
+	if (sess != NULL) {
+		if ((rc = kdf_token_proof(sess->root, nh, nc, e, proof)) != 0)
+			goto out;
+		hex_encode(proof, sizeof(proof), hex);
+		json_object_object_add(payload, "proof",
+		    json_object_new_string(hex));
+		hex_encode(sess->token, sizeof(sess->token), hex);
+		json_object_object_add(payload, "session_token",
+		    json_object_new_string(hex));
+		sign_key = sess->root;
+	} else if (cr->method == LINK_PSK) {
 		if ((rc = kdf_client_proof(cr->node_key, nh, nc, e,
 		    proof)) != 0)
 			goto out;
@@ -618,8 +629,11 @@ link_login(struct link *l)
 	json_object_put(env);
 	env = NULL;
 
-	/* Keys of the connection. */
-	if (cr->method == LINK_PSK)
+	/* Keys of the connection; a token login keeps the session's root. */
+	if (sess != NULL) {
+		memcpy(root, sess->root, TR_KEY_LEN);
+		rc = 0;
+	} else if (cr->method == LINK_PSK)
 		rc = kdf_session_root_psk(cr->node_key, nh, nc, root);
 	else
 		rc = kdf_session_root_cert(e, nh, nc, root);
@@ -660,7 +674,7 @@ link_login(struct link *l)
 		goto out;
 	}
 	/* Mutual authentication before anything else is sent. */
-	if (cr->method == LINK_PSK)
+	if (sess == NULL && cr->method == LINK_PSK)
 		rc = kdf_hub_proof(cr->node_key, nh, nc, e, want);
 	else
 		rc = kdf_hub_proof(root, nh, nc, e, want);
@@ -675,6 +689,12 @@ link_login(struct link *l)
 	}
 	if ((rc = link_take_response(l, p)) != 0)
 		goto out;
+	if (sess != NULL && strcmp(l->session_id, sess->session_id) != 0) {
+		link_seterr(l, "login: the hub answered the token login with "
+		    "another session");
+		rc = TR_EPROTO;
+		goto out;
+	}
 	conn_set_keys(&l->c, conn_key, TR_DIR_C2H, l->rotate_every);
 	l->c.rx.n = 1;		/* AUTH_RESPONSE was n = 0 */
 	l->c.limits.max_json = l->max_message_size;
@@ -693,10 +713,10 @@ out:
 	return rc;
 }
 
-/* One connection and login attempt. */
-int
-link_open_once(struct link *l, const struct link_creds *cr,
-    const struct link_target *t)
+/* One connection and login attempt, by token with SESS. */
+static int
+link_attempt(struct link *l, const struct link_creds *cr,
+    const struct link_target *t, const struct link_session *sess)
 {
 	int rc;
 
@@ -708,7 +728,7 @@ link_open_once(struct link *l, const struct link_creds *cr,
 		return TR_EINVAL;
 	}
 	if ((rc = link_tcp(l, t)) != 0 || (rc = link_tls(l)) != 0 ||
-	    (rc = link_login(l)) != 0) {
+	    (rc = link_login(l, sess)) != 0) {
 		char keep[LINK_ERR_LEN];
 		int64_t retry = l->retry_after_ms;
 
@@ -719,6 +739,35 @@ link_open_once(struct link *l, const struct link_creds *cr,
 		return rc;
 	}
 	return 0;
+}
+
+/* One connection and login attempt. */
+int
+link_open_once(struct link *l, const struct link_creds *cr,
+    const struct link_target *t)
+{
+	return link_attempt(l, cr, t, NULL);
+}
+
+/* One connection and login attempt with the token of session S. */
+int
+link_open_token_once(struct link *l, const struct link_creds *cr,
+    const struct link_target *t, const struct link_session *s)
+{
+	return link_attempt(l, cr, t, s);
+}
+
+/* The session L logged in to. */
+void
+link_session_get(const struct link *l, struct link_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->session_id, sizeof(s->session_id), "%s", l->session_id);
+	memcpy(s->token, l->session_token, sizeof(s->token));
+	memcpy(s->root, l->session_root, sizeof(s->root));
+	s->login_ms = msg_now_ms();
+	s->expires_ms = l->expires_ms;
+	s->heartbeat_interval = l->heartbeat_interval;
 }
 
 /* Non-zero when a failed attempt with RC may be tried again. */
@@ -739,7 +788,7 @@ link_retryable(int rc)
 }
 
 /* Sleep MS milliseconds (signals do not cut it short). */
-static void
+void
 link_sleep_ms(int64_t ms)
 {
 	struct timespec ts, rem;
@@ -750,12 +799,17 @@ link_sleep_ms(int64_t ms)
 		ts = rem;
 }
 
-/* The delay before retry ATTEMPT (0-based): 500 ms doubling, +-20% jitter. */
-static int64_t
-link_backoff_ms(int attempt)
+/* The delay before retry ATTEMPT (0-based): FIRST_MS doubling up to MAX_MS, +-20% jitter. */
+int64_t
+link_backoff(int64_t first_ms, int attempt, int64_t max_ms)
 {
-	int64_t base = (int64_t)LINK_BACKOFF_MS << attempt;
+	int64_t base = first_ms;
 	uint32_t r = 0;
+
+	for (int i = 0; i < attempt && base < max_ms; i++)
+		base *= 2;
+	if (base > max_ms)
+		base = max_ms;
 
 	kdf_random(&r, sizeof(r));
 	/* A factor in [0.8, 1.2]. */
@@ -775,7 +829,7 @@ link_open(struct link *l, const struct link_creds *cr,
 			return 0;
 		if (!link_retryable(rc) || attempt == LINK_RETRIES)
 			break;
-		delay = link_backoff_ms(attempt);
+		delay = link_backoff(LINK_BACKOFF_MS, attempt, INT64_MAX / 4);
 		if (rc == TR_EBUSY && l->retry_after_ms > delay)
 			delay = l->retry_after_ms;
 		log_debug("connecting to the hub failed (%s), retrying in "

@@ -73,6 +73,16 @@ struct link {
 	char err[LINK_ERR_LEN];
 };
 
+/* A session kept for later connections (token logins, heartbeats); holds secrets. */
+struct link_session {
+	char session_id[TR_UUID_LEN + 1];
+	uint8_t token[TR_TOKEN_LEN];
+	uint8_t root[TR_KEY_LEN];
+	int64_t login_ms;		/* wall clock of the login that made it */
+	int64_t expires_ms;
+	int heartbeat_interval;
+};
+
 /*
  * Read the credentials file PATH into CR.  On failure a one-line reason is
  * in ERR (TR_ENOTFOUND for a missing file, TR_EINVAL for bad contents).
@@ -96,6 +106,27 @@ int link_open(struct link *l, const struct link_creds *cr,
 /* One attempt of link_open, without retries. */
 int link_open_once(struct link *l, const struct link_creds *cr,
     const struct link_target *t);
+
+/*
+ * One attempt to connect and log in with the token of session S (method
+ * token, section 6): the connection keeps S's session_root, and the hub
+ * must answer with S's session_id.  TR_ETOKEN when the hub no longer knows
+ * the session.
+ */
+int link_open_token_once(struct link *l, const struct link_creds *cr,
+    const struct link_target *t, const struct link_session *s);
+
+/* The session L logged in to, copied into S (LOGIN_MS set to now). */
+void link_session_get(const struct link *l, struct link_session *s);
+
+/*
+ * The delay before retry ATTEMPT (0-based): FIRST_MS doubling up to MAX_MS,
+ * then +-20% at random.
+ */
+int64_t link_backoff(int64_t first_ms, int attempt, int64_t max_ms);
+
+/* Sleep MS milliseconds (signals do not cut it short). */
+void link_sleep_ms(int64_t ms);
 
 /*
  * Send a message of TYPE answering IN_REPLY_TO (may be NULL), signed with

@@ -684,6 +684,31 @@ replica_cursor_get(struct replica *r, const char *set, const char *roles,
 	return rc;
 }
 
+/* The cursor a heartbeat reports under ROLES: the default set's, else the lowest, else 0. */
+int
+replica_cursor_report(struct replica *r, const char *roles, int64_t *cursor)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*cursor = 0;
+	if (roles == NULL)
+		return TR_EINVAL;
+	/* The default set first: it covers every collection the node reads. */
+	if ((rc = db_prepare(r->db, "SELECT cursor FROM cursors WHERE roles = ?"
+	    " ORDER BY setkey = '" REPLICA_SET_ALL "' DESC, cursor ASC"
+	    " LIMIT 1", &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, roles, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*cursor = sqlite3_column_int64(st, 0);
+	else if (step != SQLITE_DONE)
+		rc = replica_step_err(r, "reading the cursors");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Empty the collections of SET (inside a transaction). */
 static int
 replica_wipe(struct replica *r, const char *set,

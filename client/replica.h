@@ -151,6 +151,15 @@ int replica_cursor_get(struct replica *r, const char *set, const char *roles,
     int64_t *cursor);
 
 /*
+ * The cursor a heartbeat reports, for the lag the hub computes (journal
+ * head - cursor): the default set's cursor when one is stored under ROLES
+ * (it covers every collection the node may read), else the lowest cursor
+ * stored under ROLES (a lag never understated), else 0.
+ */
+int replica_cursor_report(struct replica *r, const char *roles,
+    int64_t *cursor);
+
+/*
  * Apply one pulled batch of N records in one transaction together with
  * SET's cursor = LAST_SEQ (under ROLES).  With WIPE (batch 0 of a reset or
  * of a pull from 0) the set's collections are emptied first: every

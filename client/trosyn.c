@@ -1,20 +1,33 @@
 /* libtrosyn: the public API of trosyn.h on top of the replica, the link and the sync drivers. */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "beat.h"
 #include "csync.h"
+#include "disc.h"
 #include "err.h"
 #include "jcs.h"
+#include "kdf.h"
 #include "link.h"
+#include "log.h"
 #include "msg.h"
 #include "replica.h"
+#include "runloop.h"
+#include "thr.h"
 #include "trosyn.h"
 
 #define TROSYN_DEF_TIMEOUT	30
@@ -25,9 +38,28 @@ struct trosyn {
 	struct replica *rep;
 	char *host;			/* NULL: no hub given */
 	uint16_t port;
+	struct disc_opts disc;
+	struct trosyn_hub hub;		/* the hub discovery chose */
+	int have_hub;
 	int timeout_s;
 	trosyn_progress_fn progress;
 	void *progress_arg;
+	char *state_dir;
+
+	/* trosyn_run: the session kept, the heartbeat thread. */
+	int run;
+	struct link_session sess;
+	int has_sess;
+	char *roles_key;		/* roles of the last login, for the cursor */
+	struct beat *beat;
+	struct sockaddr_storage beat_to;
+	int connected;			/* a login succeeded in this round */
+
+	/* trosyn_stop, from another thread. */
+	pthread_mutex_t lock;
+	int stop_pipe[2];
+	int stopping;			/* under lock */
+	int live_fd;			/* under lock: the socket of a sync, -1 = none */
 	char err[TROSYN_ERR_LEN];
 };
 
@@ -108,6 +140,14 @@ trosyn_open(const struct trosyn_options *opts, trosyn **out, char *err,
 		snprintf(err, errlen, "%s", tr_strerror(TR_ENOMEM));
 		return TR_ENOMEM;
 	}
+	t->stop_pipe[0] = t->stop_pipe[1] = -1;
+	t->live_fd = -1;
+	pthread_mutex_init(&t->lock, NULL);
+	if (pipe2(t->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		rc = TR_ESYS;
+		goto out;
+	}
 	t->port = opts->hub_port != 0 ? opts->hub_port : TR_DEF_PORT;
 	t->timeout_s = opts->timeout_s > 0 ? opts->timeout_s :
 	    TROSYN_DEF_TIMEOUT;
@@ -117,11 +157,18 @@ trosyn_open(const struct trosyn_options *opts, trosyn **out, char *err,
 		snprintf(err, errlen, "%s", tr_strerror(rc));
 		goto out;
 	}
+	if ((rc = disc_opts_set(&t->disc, NULL, err, errlen)) != 0)
+		goto out;
 	if ((rc = link_creds_load(opts->credentials, &t->creds, err,
 	    errlen)) != 0)
 		goto out;
 	if ((rc = trosyn_mkdirs(opts->state_dir, err, errlen)) != 0)
 		goto out;
+	if ((t->state_dir = strdup(opts->state_dir)) == NULL) {
+		rc = TR_ENOMEM;
+		snprintf(err, errlen, "%s", tr_strerror(rc));
+		goto out;
+	}
 	if ((rc = replica_open(opts->state_dir, t->creds.node_id,
 	    &t->rep)) != 0) {
 		snprintf(err, errlen, "%s/%s: %s", opts->state_dir,
@@ -144,6 +191,13 @@ trosyn_close(trosyn *t)
 		return;
 	replica_close(t->rep);
 	link_creds_free(&t->creds);
+	kdf_cleanse(&t->sess, sizeof(t->sess));
+	for (int i = 0; i < 2; i++)
+		if (t->stop_pipe[i] >= 0)
+			close(t->stop_pipe[i]);
+	pthread_mutex_destroy(&t->lock);
+	free(t->roles_key);
+	free(t->state_dir);
 	free(t->host);
 	free(t);
 }
@@ -296,12 +350,31 @@ trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg)
 	t->progress_arg = arg;
 }
 
-/* "HOST:PORT" of the hub (IPv6 addresses in brackets) into BUF. */
+/* The hub in use: the one given, else the one discovery chose (NULL when none yet). */
+static const char *
+trosyn_hub_host(const trosyn *t, uint16_t *port)
+{
+	if (t->host != NULL) {
+		*port = t->port;
+		return t->host;
+	}
+	*port = t->hub.port;
+	return t->have_hub ? t->hub.address : NULL;
+}
+
+/* "HOST:PORT" of the hub in use (IPv6 addresses in brackets) into BUF; "" when none. */
 static void
 trosyn_hub_name(const trosyn *t, char *buf, size_t len)
 {
-	snprintf(buf, len, strchr(t->host, ':') != NULL ? "[%s]:%u" :
-	    "%s:%u", t->host, (unsigned)t->port);
+	const char *host;
+	uint16_t port;
+
+	if ((host = trosyn_hub_host(t, &port)) == NULL) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+	    host, (unsigned)port);
 }
 
 /* Remember the outcome of a sync: the error (NULL on success) and, on success, the time. */
@@ -317,24 +390,199 @@ trosyn_note(trosyn *t, const char *error, int set_time)
 	}
 }
 
+/* Set how T discovers hubs. */
+int
+trosyn_set_discovery(trosyn *t, const struct trosyn_discovery *d)
+{
+	struct disc_opts o;
+	char err[256];
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = disc_opts_set(&o, d, err, sizeof(err))) != 0)
+		return trosyn_fail(t, rc, "discovery: %s", err);
+	t->disc = o;
+	t->have_hub = 0;
+	return 0;
+}
+
+/* Discover the hubs of the site, stopping early when STOPFD is readable. */
+static int
+trosyn_discover_fd(trosyn *t, int stopfd, struct trosyn_hub **hubs,
+    size_t *n)
+{
+	char err[256];
+	int rc;
+
+	if ((rc = disc_run(&t->creds, &t->disc, stopfd, hubs, n, err,
+	    sizeof(err))) != 0)
+		return trosyn_fail(t, rc, "discover: %s", err);
+	return 0;
+}
+
+/* Discover the hubs of the site. */
+int
+trosyn_discover(trosyn *t, struct trosyn_hub **hubs, size_t *n)
+{
+	if (t == NULL || hubs == NULL || n == NULL)
+		return TR_EINVAL;
+	return trosyn_discover_fd(t, -1, hubs, n);
+}
+
+/* Discover and keep the least-loaded hub whose certificate is pinned. */
+static int
+trosyn_choose_hub(trosyn *t, int stopfd)
+{
+	struct trosyn_hub *hubs = NULL;
+	size_t n = 0;
+	int rc, best;
+
+	t->have_hub = 0;
+	if ((rc = trosyn_discover_fd(t, stopfd, &hubs, &n)) != 0)
+		return rc;
+	if ((best = disc_pick(hubs, n)) < 0) {
+		rc = trosyn_fail(t, TR_EPIN, "discover: %zu hub%s answered, "
+		    "none with the certificate pinned in the credentials", n,
+		    n == 1 ? "" : "s");
+		goto out;
+	}
+	t->hub = hubs[best];
+	t->have_hub = 1;
+	log_debug("discover: using hub %s at %s port %u (load %d)",
+	    t->hub.hub_id, t->hub.address, (unsigned)t->hub.port, t->hub.load);
+out:
+	free(hubs);
+	return rc;
+}
+
+/* Point the heartbeats at the discovery port of the hub L is connected to. */
+static void
+trosyn_beat_target(trosyn *t, const struct link *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(l->fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(t->disc.port);
+	else if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(t->disc.port);
+	else
+		return;
+	if (memcmp(&ss, &t->beat_to, sizeof(ss)) == 0)
+		return;
+	t->beat_to = ss;
+	beat_set_target(t->beat, (struct sockaddr *)&ss, len);
+}
+
+/* Keep the session of L (a login with the enrolled method) for later connections and heartbeats. */
+static int
+trosyn_keep_session(trosyn *t, const struct link *l)
+{
+	struct beat_session bs;
+	int rc;
+
+	link_session_get(l, &t->sess);
+	t->has_sess = 1;
+	if ((rc = beat_session_init(&bs, t->creds.node_id, t->sess.session_id,
+	    t->sess.root)) != 0)
+		return rc;
+	beat_set_session(t->beat, &bs, t->sess.heartbeat_interval);
+	beat_session_clear(&bs);
+	log_info("logged in to hub %s, session %s for %lld s", l->hub_id,
+	    t->sess.session_id, (long long)((t->sess.expires_ms -
+	    t->sess.login_ms + 500) / 1000));
+	return 0;
+}
+
+/* Log in for trosyn_run: by the kept session's token while it lasts, else with the enrolled method. */
+static int
+trosyn_run_login(trosyn *t, struct link *l, const struct link_target *target)
+{
+	int rc;
+
+	if (t->has_sess && msg_now_ms() < runloop_relogin_at(t->sess.login_ms,
+	    t->sess.expires_ms)) {
+		rc = link_open_token_once(l, &t->creds, target, &t->sess);
+		if (rc != TR_ETOKEN)
+			return rc;
+		log_info("the hub no longer knows session %s; logging in "
+		    "again", t->sess.session_id);
+	} else if (t->has_sess)
+		log_info("session %s ends soon; logging in again",
+		    t->sess.session_id);
+	kdf_cleanse(&t->sess, sizeof(t->sess));
+	t->has_sess = 0;
+	beat_set_session(t->beat, NULL, 0);
+	if ((rc = link_open_once(l, &t->creds, target)) != 0)
+		return rc;
+	if ((rc = trosyn_keep_session(t, l)) != 0)
+		link_seterr(l, "heartbeat key: %s", tr_strerror(rc));
+	return rc;
+}
+
+/* Remember the roles of L's login, which select the cursor heartbeats report. */
+static void
+trosyn_keep_roles(trosyn *t, const struct link *l)
+{
+	const char *roles[LINK_MAX_ROLES];
+	char *key = NULL;
+
+	for (int i = 0; i < l->nroles; i++)
+		roles[i] = l->roles[i];
+	if (replica_roles_key(roles, (size_t)l->nroles, &key) == 0) {
+		free(t->roles_key);
+		t->roles_key = key;
+	}
+}
+
+/* Close L, first forgetting its socket for trosyn_stop. */
+static void
+trosyn_disconnect(trosyn *t, struct link *l)
+{
+	thr_lock(&t->lock);
+	t->live_fd = -1;
+	thr_unlock(&t->lock);
+	link_close(l);
+}
+
 /* Connect and log in for a sync of direction WHAT. */
 static int
 trosyn_connect(trosyn *t, const char *what, struct link *l)
 {
 	struct link_target target;
 	char hub[300];
-	int rc;
+	int rc, stopping;
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
-	if (t->host == NULL)
-		return trosyn_fail(t, TR_ENOSYS, "%s: no hub address given, "
-		    "and hub discovery is not available in this build", what);
-	target.host = t->host;
-	target.port = t->port;
+	if (t->host == NULL && !t->have_hub &&
+	    (rc = trosyn_choose_hub(t, t->run ? t->stop_pipe[0] : -1)) != 0)
+		return rc;
+	target.host = trosyn_hub_host(t, &target.port);
 	target.timeout_s = t->timeout_s;
-	if ((rc = link_open(l, &t->creds, &target)) != 0)
+	/* The service loop retries on its own schedule, and keeps its session. */
+	if (t->run)
+		rc = trosyn_run_login(t, l, &target);
+	else
+		rc = link_open(l, &t->creds, &target);
+	if (rc != 0)
 		return trosyn_fail(t, rc, "%s: %s", what, l->err);
+	thr_lock(&t->lock);
+	if (!(stopping = t->stopping))
+		t->live_fd = l->fd;
+	thr_unlock(&t->lock);
+	if (stopping) {
+		link_close(l);
+		return trosyn_fail(t, TR_ECLOSED, "%s: stopped", what);
+	}
+	t->connected = 1;
+	trosyn_keep_roles(t, l);
+	if (t->run)
+		trosyn_beat_target(t, l);
 	trosyn_hub_name(t, hub, sizeof(hub));
 	replica_meta_set(t->rep, "hub", hub);
 	replica_meta_set(t->rep, "hub_id", l->hub_id);
@@ -379,7 +627,7 @@ trosyn_pull(trosyn *t, const char *const *collections, size_t n,
 	trosyn_sync_opts(t, &o);
 	if ((rc = csync_pull(&l, t->rep, collections, n, &o, res)) != 0)
 		trosyn_fail(t, rc, "pull: %s", l.err);
-	link_close(&l);
+	trosyn_disconnect(t, &l);
 out:
 	link_sigpipe_restore(&sp);
 	/* replica_pull_complete stored the time of a successful pull. */
@@ -421,7 +669,7 @@ trosyn_push_each(trosyn *t, const struct csync_opts *o,
 		rc = csync_push(&l, t->rep, o, chg[i].collection, &sub);
 		if (rc != 0 && rc != TR_EACCES)
 			trosyn_fail(t, rc, "push: %s", l.err);
-		link_close(&l);
+		trosyn_disconnect(t, &l);
 		if (rc == TR_EACCES) {
 			denied++;
 			if (strlen(refused) + strlen(chg[i].collection) + 2 <
@@ -476,13 +724,237 @@ trosyn_push(trosyn *t, struct trosyn_sync_result *res)
 	rc = csync_push(&l, t->rep, &o, NULL, res);
 	if (rc != 0 && rc != TR_EACCES)
 		trosyn_fail(t, rc, "push: %s", l.err);
-	link_close(&l);
+	trosyn_disconnect(t, &l);
 	if (rc == TR_EACCES)
 		rc = trosyn_push_each(t, &o, res);
 out:
 	link_sigpipe_restore(&sp);
 	trosyn_note(t, rc != 0 ? t->err : NULL, rc == 0);
 	return rc;
+}
+
+/* The short code a heartbeat reports for a failure RC (PROTOCOL.md section 8). */
+static const char *
+trosyn_beat_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "";
+	case TR_ECLOSED:
+	case TR_ETRUNC:
+	case TR_EIO:
+	case TR_ETIMEDOUT:
+	case TR_ESYS:
+	case TR_ETLS:
+		return "HUB_UNREACHABLE";
+	case TR_ENOTFOUND:
+		return "NO_HUB";
+	case TR_EPIN:
+		return "PIN_MISMATCH";
+	case TR_ESIG:
+		return "BAD_SIGNATURE";
+	case TR_EDB:
+		return "LOCAL_DATABASE";
+	default:
+		return tr_err_code(rc);
+	}
+}
+
+/* Non-zero when RC says the hub could not be reached or the connection broke. */
+static int
+trosyn_net_error(int rc)
+{
+	return strcmp(trosyn_beat_code(rc), "HUB_UNREACHABLE") == 0 ||
+	    rc == TR_EBUSY;
+}
+
+/* Hand the heartbeat thread the node's figures: STATE, the cursor, the queue, the error RC. */
+static int
+trosyn_figures(trosyn *t, enum beat_state state, int rc, int64_t *pending)
+{
+	struct beat_figures f;
+	int lrc;
+
+	memset(&f, 0, sizeof(f));
+	f.state = state;
+	f.disk_free = -1;
+	snprintf(f.last_error, sizeof(f.last_error), "%s",
+	    trosyn_beat_code(rc));
+	if ((lrc = replica_pending_count(t->rep, &f.pending)) != 0 ||
+	    (t->roles_key != NULL && (lrc = replica_cursor_report(t->rep,
+	    t->roles_key, &f.cursor)) != 0))
+		return lrc;
+	beat_set_figures(t->beat, &f);
+	*pending = f.pending;
+	return 0;
+}
+
+/* Non-zero once trosyn_stop was called. */
+static int
+trosyn_stopping(trosyn *t)
+{
+	int v;
+
+	thr_lock(&t->lock);
+	v = t->stopping;
+	thr_unlock(&t->lock);
+	return v;
+}
+
+/* One round of the service loop: pull then push (SYNC), or only a new login; the first failure. */
+static int
+trosyn_round(trosyn *t, int sync)
+{
+	struct trosyn_sync_result pull, push;
+	struct link l;
+	int rc, prc;
+
+	if (!sync) {
+		if ((rc = trosyn_connect(t, "login", &l)) == 0)
+			trosyn_disconnect(t, &l);
+		return rc;
+	}
+	rc = trosyn_pull(t, NULL, 0, &pull);
+	if (rc == 0 && pull.records > 0)
+		log_info("pulled %lld record%s, cursor %lld%s",
+		    (long long)pull.records, pull.records == 1 ? "" : "s",
+		    (long long)pull.cursor, pull.reset ? " (reset)" : "");
+	/* A broken link or a stop ends the round; a refusal does not. */
+	if (rc != 0 && (trosyn_net_error(rc) || trosyn_stopping(t)))
+		return rc;
+	prc = trosyn_push(t, &push);
+	if (prc == 0 && push.records + push.rejected > 0)
+		log_info("pushed %lld record%s: %lld applied, %lld conflict%s, "
+		    "%lld rejected", (long long)push.records,
+		    push.records == 1 ? "" : "s", (long long)push.applied,
+		    (long long)push.conflicts, push.conflicts == 1 ? "" : "s",
+		    (long long)push.rejected);
+	return rc != 0 ? rc : prc;
+}
+
+/* Wait until WAKE (monotonic ms) or a stop. */
+static void
+trosyn_wait(trosyn *t, long long wake)
+{
+	struct pollfd pfd;
+	long long now = thr_mono_ms();
+
+	if (wake <= now)
+		return;
+	pfd.fd = t->stop_pipe[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	poll(&pfd, 1, (int)(wake - now));
+}
+
+/* The node as a service. */
+int
+trosyn_run(trosyn *t, const struct trosyn_run_options *o)
+{
+	struct runloop rl;
+	struct link_sigpipe sp;
+	long long now, wake;
+	int64_t pending = 0, seen_pending = -1, relogin;
+	char buf[64];
+	int rc = 0, sync, last_rc = 0;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (t->run)
+		return trosyn_fail(t, TR_EINVAL, "run: already running");
+	if ((t->beat = beat_start(t->state_dir)) == NULL)
+		return trosyn_fail(t, TR_ENOMEM, "run: cannot start the "
+		    "heartbeat thread");
+	link_sigpipe_block(&sp);
+	t->run = 1;
+	memset(&t->beat_to, 0, sizeof(t->beat_to));
+	runloop_init(&rl, o != NULL ? o->sync_interval_s : 0, thr_mono_ms());
+	while (!trosyn_stopping(t)) {
+		now = thr_mono_ms();
+		if ((rc = trosyn_figures(t, last_rc != 0 ? BEAT_ERROR :
+		    BEAT_IDLE, last_rc, &pending)) != 0)
+			break;
+		/* New local changes go out at once, unless backing off. */
+		sync = now >= rl.next_sync_ms || (rl.failures == 0 &&
+		    seen_pending >= 0 && pending > seen_pending);
+		seen_pending = pending;
+		relogin = t->has_sess ? runloop_relogin_at(t->sess.login_ms,
+		    t->sess.expires_ms) : INT64_MAX;
+		if (sync || msg_now_ms() >= relogin) {
+			if (t->host == NULL && runloop_rediscover_due(&rl, now)) {
+				log_info("the hub stayed unreachable for %d "
+				    "heartbeat intervals: discovering again",
+				    RUNLOOP_OFFLINE_BEATS);
+				t->have_hub = 0;
+			}
+			t->connected = 0;
+			if ((rc = trosyn_figures(t, BEAT_SYNCING, last_rc,
+			    &pending)) != 0)
+				break;
+			rc = trosyn_round(t, sync);
+			if (trosyn_stopping(t)) {
+				rc = 0;
+				break;
+			}
+			if (rc == TR_EDB || rc == TR_ENOMEM)
+				break;
+			if (rc != 0 && (rc != last_rc || rl.failures == 0))
+				log_warn("%s", t->err);
+			else if (rc == 0 && last_rc != 0)
+				log_info("the hub answers again");
+			runloop_done(&rl, rc == 0 || (t->connected &&
+			    !trosyn_net_error(rc)), thr_mono_ms());
+			if (t->has_sess)
+				rl.heartbeat_s = t->sess.heartbeat_interval;
+			if (rl.failures > 0)
+				log_debug("next attempt in %lld ms",
+				    rl.next_sync_ms - thr_mono_ms());
+			last_rc = rc;
+			rc = 0;
+			/* What this round pushed is not new. */
+			if (replica_pending_count(t->rep, &pending) == 0)
+				seen_pending = pending;
+			continue;
+		}
+		/* Wake for the next sync or login, and each second for local changes. */
+		wake = rl.next_sync_ms;
+		if (relogin != INT64_MAX && now + (relogin - msg_now_ms()) < wake)
+			wake = now + (relogin - msg_now_ms());
+		if (wake > now + 1000)
+			wake = now + 1000;
+		trosyn_wait(t, wake);
+	}
+	beat_stop(t->beat);
+	t->beat = NULL;
+	t->run = 0;
+	kdf_cleanse(&t->sess, sizeof(t->sess));
+	t->has_sess = 0;
+	/* The stop is spent. */
+	thr_lock(&t->lock);
+	t->stopping = 0;
+	while (read(t->stop_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	thr_unlock(&t->lock);
+	link_sigpipe_restore(&sp);
+	if (rc != 0)
+		return trosyn_fail(t, rc, "run: %s", tr_strerror(rc));
+	return 0;
+}
+
+/* Make trosyn_run return soon. */
+void
+trosyn_stop(trosyn *t)
+{
+	if (t == NULL)
+		return;
+	thr_lock(&t->lock);
+	t->stopping = 1;
+	if (write(t->stop_pipe[1], "x", 1) < 0 && errno != EAGAIN)
+		log_debug("stop: %s", strerror(errno));
+	/* A sync in progress ends at once; the protocol resumes it later. */
+	if (t->live_fd >= 0)
+		shutdown(t->live_fd, SHUT_RDWR);
+	thr_unlock(&t->lock);
 }
 
 /* Add meta KEY to O as MEMBER: a string, a timestamp (AS_TIME), or null. */
@@ -519,6 +991,7 @@ trosyn_status(trosyn *t, char **status_json)
 	json_object *o = NULL, *cursors = NULL;
 	char hub[300];
 	int64_t pending = 0;
+	uint16_t port;
 	int rc;
 
 	if (t == NULL || status_json == NULL)
@@ -532,7 +1005,8 @@ trosyn_status(trosyn *t, char **status_json)
 	    json_object_new_string(t->creds.node_id));
 	if ((rc = trosyn_status_meta(t, o, "hub", "hub", 0)) != 0)
 		goto out;
-	if (json_object_object_get(o, "hub") == NULL && t->host != NULL) {
+	if (json_object_object_get(o, "hub") == NULL &&
+	    trosyn_hub_host(t, &port) != NULL) {
 		trosyn_hub_name(t, hub, sizeof(hub));
 		json_object_object_add(o, "hub", json_object_new_string(hub));
 	}

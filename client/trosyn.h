@@ -27,7 +27,7 @@ typedef struct trosyn trosyn;
 struct trosyn_options {
 	const char *credentials;	/* credentials file from trosyn-admin enroll (required) */
 	const char *state_dir;		/* replica directory, created 0700 (required) */
-	const char *hub_host;		/* IPv4 address or host name of the hub (required for now) */
+	const char *hub_host;		/* address or host name of the hub; NULL = discover one */
 	uint16_t hub_port;		/* main port; 0 = 5001 */
 	int timeout_s;			/* network timeout in seconds; 0 = 30 */
 };
@@ -114,6 +114,75 @@ typedef void (*trosyn_progress_fn)(void *arg, const char *direction,
 
 /* Report the progress of later pulls and pushes to FN (NULL: none). */
 void trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg);
+
+/*
+ * How to look for hubs (PROTOCOL.md section 8).  Zero and NULL members
+ * take the defaults.  A DISCOVERY_BROADCAST goes to GROUP (or, with
+ * UNICAST set, to that host alone) and to BROADCAST when set, every one on
+ * PORT; answers are awaited TIMEOUT_MS per attempt.
+ */
+struct trosyn_discovery {
+	uint16_t port;			/* discovery port; 0 = 5000 */
+	const char *group;		/* IPv4 multicast group; NULL = 239.255.77.77 */
+	const char *interface;		/* IPv4 address of the outgoing interface; NULL = 0.0.0.0 (the kernel's choice) */
+	int ttl;			/* multicast TTL; 0 = 1 */
+	const char *broadcast;		/* also send here: 255.255.255.255 or a unicast IPv4 address; NULL = nowhere */
+	const char *unicast;		/* ask this host alone instead of the group; NULL = use the group */
+	int timeout_ms;			/* wait per attempt; 0 = 1000 */
+	int attempts;			/* broadcasts sent at most; 0 = 4 (one and 3 retries) */
+	int max_clock_skew_s;		/* answers older or newer are ignored; 0 = 300 */
+};
+
+/* One hub that answered a discovery. */
+struct trosyn_hub {
+	char hub_id[65];		/* source.node_id of its answer */
+	char address[46];		/* the IP address the answer came from */
+	uint16_t port;			/* main channel */
+	uint16_t file_port;
+	char cert_sha256[65];		/* lowercase hex SHA-256 of its certificate */
+	int load;			/* 0..100 */
+	int pinned;			/* cert_sha256 matches the credentials' pin */
+};
+
+/*
+ * Set how T discovers hubs (copied; NULL restores the defaults).  Used by
+ * trosyn_discover() and, when no hub_host was given, by everything that
+ * needs the hub.
+ */
+int trosyn_set_discovery(trosyn *t, const struct trosyn_discovery *d);
+
+/*
+ * Discover the hubs of the site: every valid answer (signed with the site
+ * key, answering one of our broadcasts, fresh), one per hub id, into a
+ * malloc'd array *HUBS of *N entries (release with trosyn_free()), pinned
+ * hubs first, each group by load, then in order of arrival.
+ * TROSYN_ENOTFOUND when no hub answered.
+ */
+int trosyn_discover(trosyn *t, struct trosyn_hub **hubs, size_t *n);
+
+/* Options of trosyn_run(); zero members take the defaults. */
+struct trosyn_run_options {
+	int sync_interval_s;		/* seconds between syncs (pull then push); 0 = 60 */
+};
+
+/*
+ * The node as a service: log in once and keep the session (later
+ * connections log in with its token; a new login before it expires), send
+ * a HEARTBEAT to the hub's discovery port every heartbeat_interval from a
+ * thread of its own, pull then push every SYNC_INTERVAL_S seconds and as
+ * soon as local changes are queued, retry with backoff (1 s doubling to
+ * 60 s, +-20%) and, without a hub_host, discover again once the hub stayed
+ * unreachable for 3 heartbeat intervals.  Returns 0 once trosyn_stop() was
+ * called, or a negative code on a local failure (replica, memory).
+ */
+int trosyn_run(trosyn *t, const struct trosyn_run_options *o);
+
+/*
+ * Make a trosyn_run() in another thread return soon (within about a
+ * second; a connection attempt in progress finishes first).  Thread-safe;
+ * not for signal handlers.
+ */
+void trosyn_stop(trosyn *t);
 
 /* Status as a JSON object: node_id, hub, pending, cursors, last_sync, last_error. */
 int trosyn_status(trosyn *t, char **status_json);

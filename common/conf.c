@@ -83,7 +83,7 @@ static const struct conf_keyword conf_keywords[] = {
 	K("queue_depth", CT_NUM, queue_depth, 1, 65536, CONF_HUB),
 	K("max_message_size", CT_NUM, max_message_size, 4096, 268435456,
 	    CONF_BOTH),
-	K("max_clock_skew", CT_NUM, max_clock_skew, 1, 86400, CONF_HUB),
+	K("max_clock_skew", CT_NUM, max_clock_skew, 1, 86400, CONF_BOTH),
 	K("heartbeat_interval", CT_NUM, heartbeat_interval, 1, 3600, CONF_HUB),
 	K("session_lifetime", CT_NUM, session_lifetime, 1, 2592000, CONF_HUB),
 	K("rotate_every", CT_NUM, rotate_every, 1, 2147483647, CONF_HUB),

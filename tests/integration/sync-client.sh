@@ -119,8 +119,16 @@ t_expect_status "data that is not an object" 1 C1 put docs bad --data '[1]'
 t_expect_status "fetch is not available yet" 1 C1 fetch abc --output "$T_DIR/x"
 t_expect_status "put --file is not available yet" 1 C1 put docs z --data '{}' --file /etc/hosts
 t_expect_grep "put --file says why" "$T_DIR/err" "file transfer channel"
-t_expect_status "no --hub and no discovery" 1 "$CLIENT" -k "$T_DIR/node-1.json" -s "$T_DIR/c1" sync
-t_expect_grep "no --hub says why" "$T_DIR/err" "hub discovery is not available"
+silent=$("$FREEPORTS" 1) || exit 99
+t_expect_status "no --hub and no hub answers discovery" 1 "$CLIENT" -k "$T_DIR/node-1.json" \
+	-s "$T_DIR/c1" --discovery-port "$silent" --multicast-interface 127.0.0.1 \
+	--broadcast 127.0.0.1 --discovery-timeout 1 sync
+t_expect_grep "no --hub says why" "$T_DIR/err" "discover: no hub answered"
+t_expect_status "discover with nobody answering" 1 "$CLIENT" -k "$T_DIR/node-1.json" \
+	-s "$T_DIR/c1" --hub 127.0.0.1 --discovery-port "$silent" --discovery-timeout 1 discover
+t_expect_grep "discover says no hub answered" "$T_DIR/err" "trosyn-client: discover: no hub answered"
+t_expect_status "a bad flag value is a usage error" 2 C1 --discovery-port 0 status
+t_expect_grep "the flag is named" "$T_DIR/err" "trosyn-client: --discovery-port: 0 is out of range"
 sed 's/"hub_cert_sha256": *"\([0-9a-f]\)/"hub_cert_sha256":"X\1/; s/"X0/"1/; s/"X[1-9a-f]/"0/' \
 	"$T_DIR/node-1.json" >"$T_DIR/badpin.json"
 t_expect_status "a hub that fails the pin" 1 "$CLIENT" -k "$T_DIR/badpin.json" \

@@ -333,6 +333,7 @@ START_TEST(test_all_client_keys)
 	    "chunk_size = 131072\n"
 	    "batch_size = 100000\n"
 	    "discovery_timeout = 5\n"
+	    "max_clock_skew = 60\n"
 	    "transfer_rate_limit = 1000000\n");
 	ck_assert_str_eq(c.hub, "hub.example.lan:6001");
 	ck_assert_str_eq(c.credentials, "node.json");
@@ -352,6 +353,8 @@ START_TEST(test_all_client_keys)
 	ck_assert_uint_eq(c.chunk_size, 131072);
 	ck_assert_int_eq(c.batch_size, 100000);
 	ck_assert_int_eq(c.discovery_timeout, 5);
+	/* The node checks discovery answers against its clock too. */
+	ck_assert_int_eq(c.max_clock_skew, 60);
 	ck_assert_int_eq(c.transfer_rate_limit, 1000000);
 	/* A client's batch_size is only a wish: no max_batch check. */
 	ck_assert_int_eq(conf_validate(&c, NULL, 0), 0);
@@ -728,6 +731,11 @@ START_TEST(test_err_kind)
 	expect_err(CONF_HUB, "timeout = 5\n",
 	    "hubd.conf:1: key 'timeout' is a client setting, not allowed in the "
 	    "hub configuration");
+	expect_err(CONF_CLIENT, "heartbeat_interval = 4\n",
+	    "hubd.conf:1: key 'heartbeat_interval' is a hub setting, not "
+	    "allowed in the client configuration");
+	expect_err(CONF_CLIENT, "max_clock_skew = 0\n",
+	    "hubd.conf:1: max_clock_skew: 0 is out of range 1..86400");
 	expect_err(CONF_CLIENT, "workers = 4\n",
 	    "hubd.conf:1: key 'workers' is a hub setting, not allowed in the "
 	    "client configuration");

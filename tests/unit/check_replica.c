@@ -543,6 +543,37 @@ START_TEST(test_cursors_per_set_and_roles)
 }
 END_TEST
 
+START_TEST(test_cursor_report)
+{
+	const char *const a[] = { "docs" };
+	const char *const b[] = { "kb" };
+	int64_t c = -1;
+
+	ck_assert_int_eq(replica_cursor_report(rep, "child", &c), 0);
+	ck_assert_int_eq(c, 0);
+	/* Without the default set: the lowest cursor. */
+	ck_assert_int_eq(replica_pull_complete(rep, "docs", "child", a, 1, 0,
+	    25, 1), 0);
+	ck_assert_int_eq(replica_pull_complete(rep, "kb", "child", b, 1, 0,
+	    15, 1), 0);
+	ck_assert_int_eq(replica_cursor_report(rep, "child", &c), 0);
+	ck_assert_int_eq(c, 15);
+	/* The default set wins, above or below the others. */
+	ck_assert_int_eq(replica_pull_complete(rep, REPLICA_SET_ALL, "child",
+	    NULL, 0, 0, 40, 1), 0);
+	ck_assert_int_eq(replica_cursor_report(rep, "child", &c), 0);
+	ck_assert_int_eq(c, 40);
+	ck_assert_int_eq(replica_pull_complete(rep, REPLICA_SET_ALL, "child",
+	    NULL, 0, 0, 5, 1), 0);
+	ck_assert_int_eq(replica_cursor_report(rep, "child", &c), 0);
+	ck_assert_int_eq(c, 5);
+	/* Cursors taken under other roles do not count. */
+	ck_assert_int_eq(replica_cursor_report(rep, "admin,child", &c), 0);
+	ck_assert_int_eq(c, 0);
+	ck_assert_int_eq(replica_cursor_report(rep, NULL, &c), TR_EINVAL);
+}
+END_TEST
+
 START_TEST(test_set_key)
 {
 	const char *const cols[] = { "notes", "docs", "notes", "a.b" };
@@ -2147,6 +2178,7 @@ replica_suite(void)
 	tcase_add_test(tp, test_reset);
 	tcase_add_test(tp, test_pull_complete);
 	tcase_add_test(tp, test_cursors_per_set_and_roles);
+	tcase_add_test(tp, test_cursor_report);
 	tcase_add_test(tp, test_set_key);
 	suite_add_tcase(s, tp);
 
