@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "blob.h"
 #include "control.h"
 #include "db.h"
 #include "err.h"
@@ -704,12 +705,27 @@ admin_sessions(struct admin *a, int argc, char **argv)
 /* What the administrator's writes to one collection need. */
 struct admin_writer {
 	sqlite3 *db;
+	char *state_dir;		/* for the blob store */
 	const struct conf_collection *col;
 	char hub_id[TR_ID_MAX + 1];
 	size_t overhead;		/* sync_data_overhead() */
 	uint32_t max;			/* max_message_size */
 	int in_tx;
 };
+
+/* journal_blob_fn: does the blob store of state directory ARG hold SHA256? */
+static int
+admin_blob_exists(void *arg, const char *sha256)
+{
+	char path[4300];
+	struct stat st;
+
+	if (!blob_valid_hex(sha256) || snprintf(path, sizeof(path),
+	    "%s/" STATEDIR_BLOBS "/%.2s/%s", (const char *)arg, sha256,
+	    sha256 + 2) >= (int)sizeof(path))
+		return 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 /* The configured collection NAME, or NULL after saying so for CMD. */
 static const struct conf_collection *
@@ -745,6 +761,7 @@ admin_writer_open(struct admin *a, const char *cmd, const char *collection,
 		return TR_EDB;
 	}
 	w->max = a->conf.max_message_size;
+	w->state_dir = a->state_dir;
 	if ((w->overhead = sync_data_overhead()) == 0)
 		return TR_ENOMEM;
 	if (db_begin(w->db) != 0) {
@@ -777,7 +794,8 @@ admin_writer_close(struct admin_writer *w, int commit)
  */
 static int
 admin_write(struct admin_writer *w, const char *id, const char *data,
-    int deleted, struct jresult *res, int64_t *base, const char **why)
+    int deleted, const struct jchange *file, struct jresult *res,
+    int64_t *base, const char **why)
 {
 	struct jchange chg;
 	struct jrec cur;
@@ -804,13 +822,19 @@ admin_write(struct admin_writer *w, const char *id, const char *data,
 	chg.modified_at = msg_now_ms();
 	chg.origin = w->hub_id;
 	chg.data = deleted ? NULL : data;
+	if (file != NULL && !deleted) {
+		chg.has_file = 1;
+		chg.file_sha256 = file->file_sha256;
+		chg.file_size = file->file_size;
+		chg.file_name = file->file_name;
+	}
 	if (!sync_change_fits(&chg, w->overhead, w->max)) {
 		*why = "record too large: it would not fit one SYNC_DATA within "
 		    "max_message_size";
 		return TR_ETOOBIG;
 	}
-	if ((rc = journal_apply(w->db, w->col->conflict, &chg, NULL, NULL,
-	    res)) != 0) {
+	if ((rc = journal_apply(w->db, w->col->conflict, &chg,
+	    admin_blob_exists, w->state_dir, res)) != 0) {
 		*why = "cannot write the record journal";
 		return rc;
 	}
@@ -854,13 +878,6 @@ admin_canon_object(const char *text, size_t len, char **out,
 	return rc;
 }
 
-/* Say that file attachments are not available yet. */
-static void
-admin_no_blobs(const char *what)
-{
-	admin_err(what, "file attachments need the blob store, which this hub "
-	    "does not have yet");
-}
 
 /* trosyn-admin publish. */
 static int
@@ -873,7 +890,8 @@ admin_publish(struct admin *a, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *inline_data = NULL, *data_file = NULL, *file = NULL, *why;
-	char *text = NULL, *data = NULL, err[4400];
+	char *text = NULL, *data = NULL, err[4400], sha[BLOB_HEX_LEN + 1];
+	struct jchange attach;
 	struct admin_writer w;
 	struct jresult res;
 	int64_t base;
@@ -881,6 +899,7 @@ admin_publish(struct admin *a, int argc, char **argv)
 	int c, rc, status = 1;
 
 	memset(&w, 0, sizeof(w));
+	memset(&attach, 0, sizeof(attach));
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -899,12 +918,28 @@ admin_publish(struct admin *a, int argc, char **argv)
 		admin_err("publish", "ID is 1-256 bytes of UTF-8");
 		return 2;
 	}
-	if (file != NULL) {
-		admin_no_blobs("publish: --file");
-		return 1;
-	}
 	if (admin_collection(a, "publish", argv[optind]) == NULL)
 		return 1;
+	if (file != NULL) {
+		const char *base_name = strrchr(file, '/');
+
+		base_name = base_name != NULL ? base_name + 1 : file;
+		if (!journal_valid_file_name(base_name, strlen(base_name))) {
+			snprintf(err, sizeof(err), "%s: the file name must be 1-%d "
+			    "bytes of UTF-8 without \"..\" or control characters",
+			    file, JOURNAL_FILE_NAME_MAX);
+			admin_err("publish", err);
+			return 1;
+		}
+		/* The blob first: a record never names a file the hub lacks. */
+		if (blob_store_file(a->state_dir, file, sha, &attach.file_size,
+		    err, sizeof(err)) != 0) {
+			admin_err("publish", err);
+			return 1;
+		}
+		attach.file_sha256 = sha;
+		attach.file_name = base_name;
+	}
 	if (data_file != NULL) {
 		rc = statedir_read_file(data_file, a->conf.max_message_size,
 		    &text, &len);
@@ -928,7 +963,8 @@ admin_publish(struct admin *a, int argc, char **argv)
 	}
 	if (admin_writer_open(a, "publish", argv[optind], &w) != 0)
 		goto out;
-	if (admin_write(&w, argv[optind + 1], data, 0, &res, &base,
+	if (admin_write(&w, argv[optind + 1], data, 0, file != NULL ?
+	    &attach : NULL, &res, &base,
 	    &why) != 0) {
 		admin_err("publish", why);
 		goto out;
@@ -1004,7 +1040,7 @@ admin_import_line(struct admin_writer *w, const char *line, size_t len,
 	*why = "data cannot be canonicalized";
 	if ((rc = jcs_serialize(data, &canon, NULL)) != 0)
 		goto out;
-	if ((rc = admin_write(w, id, canon, 0, &res, &base, why)) == 0)
+	if ((rc = admin_write(w, id, canon, 0, NULL, &res, &base, why)) == 0)
 		*seq = res.seq;
 out:
 	free(canon);
@@ -1093,7 +1129,7 @@ admin_delete(struct admin *a, int argc, char **argv)
 	if (admin_writer_open(a, "delete", argv[1], &w) != 0)
 		goto out;
 	snprintf(what, sizeof(what), "%s/%s", argv[1], argv[2]);
-	if (admin_write(&w, argv[2], NULL, 1, &res, &base, &why) != 0) {
+	if (admin_write(&w, argv[2], NULL, 1, NULL, &res, &base, &why) != 0) {
 		admin_err(what, why);
 		goto out;
 	}
@@ -1193,7 +1229,7 @@ admin_status(struct admin *a, int argc, char **argv)
 	json_object *ports, *counts, *v;
 	char site[TR_ID_MAX + 1] = "", hub[TR_ID_MAX + 1] = "";
 	int online = 0, offline = 0, never = 0;
-	int64_t live = 0, dead = 0, head = 0;
+	int64_t live = 0, dead = 0, head = 0, nblobs = 0;
 	sqlite3 *db = NULL;
 
 	if (json < 0) {
@@ -1259,7 +1295,8 @@ admin_status(struct admin *a, int argc, char **argv)
 	json_object_object_add(out, "journal_head",
 	    json_object_new_int64(head));
 	/* Blobs come with the blob store. */
-	json_object_object_add(out, "blobs", json_object_new_int(0));
+	json_object_object_add(out, "blobs", json_object_new_int64(
+	    blob_count(a->state_dir, &nblobs) == 0 ? nblobs : 0));
 	json_object_object_add(out, "queue_depth", json_object_new_int(
 	    st != NULL && json_object_object_get_ex(st, "queue_depth", &v) ?
 	    json_object_get_int(v) : 0));

@@ -374,6 +374,9 @@ auth_login(struct hub_conn *hc)
 	hc->session = sess;
 	hc->method = method;
 	conn_set_keys(&hc->c, conn_key, TR_DIR_H2C, hc->lim.rotate_every);
+	/* The file channel derives each transfer's file key from it. */
+	if (hc->channel == HUB_CHANNEL_FILE)
+		memcpy(hc->conn_key, conn_key, sizeof(hc->conn_key));
 	if ((rc = auth_respond(hc, env, &node, hub_proof)) != 0) {
 		log_info("auth: cannot answer %s: %s", hc->item->peer,
 		    tr_strerror(rc));

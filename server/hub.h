@@ -17,8 +17,10 @@
 #include "registry.h"
 #include "statedir.h"
 
+struct blob_store;
 struct discovery;
 struct heartbeat;
+struct transfer;
 struct metrics;
 
 /* Limits a connection works with: a snapshot of the config taken when it starts. */
@@ -52,6 +54,10 @@ struct hub_stats {
 	uint64_t records_in;		/* records received by pushes */
 	uint64_t bytes_in;		/* main-channel frame bytes */
 	uint64_t bytes_out;
+	uint64_t file_bytes_in;		/* file data received by puts */
+	uint64_t file_bytes_out;	/* file data sent by gets */
+	uint64_t transfers_ok;
+	uint64_t transfers_failed;
 	uint64_t auth_failures[HUB_AUTH_REASONS];
 };
 
@@ -78,6 +84,12 @@ struct hub {
 	struct acceptor *main_acc;
 	sqlite3 **main_dbs;		/* one connection per main worker */
 	int nmain_dbs;
+	struct pool *file_pool;		/* the transfer workers */
+	struct acceptor *file_acc;
+	sqlite3 **file_dbs;		/* one connection per transfer worker */
+	int nfile_dbs;
+	struct blob_store *blobs;
+	struct transfer *xfer;		/* the transfer workers' buffers */
 	struct control *control;
 	struct discovery *disc;
 	struct heartbeat *hb;
@@ -114,6 +126,7 @@ struct hub_conn {
 	struct reg_session session;	/* copy taken at login */
 	uint64_t reg_handle;
 	uint8_t exporter[TR_KEY_LEN];
+	uint8_t conn_key[TR_KEY_LEN];	/* file channel only: file keys come from it */
 	struct sync_state *sync;	/* the running sync, or NULL (sync.h) */
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "blob.h"
 #include "control.h"
 #include "db.h"
 #include "discovery.h"
@@ -32,6 +33,7 @@
 #include "statedir.h"
 #include "thr.h"
 #include "tls.h"
+#include "transfer.h"
 
 #define PROG "trosyn-hubd"
 
@@ -358,6 +360,7 @@ hubd_wait(struct hub *hub, const struct hubd_opts *opts)
 		registry_expire(hub->reg, msg_now_ms());
 		pool_expire(hub->main_pool, thr_mono_ms());
 		pool_expire(hub->reject_pool, thr_mono_ms());
+		pool_expire(hub->file_pool, thr_mono_ms());
 		if (thr_mono_ms() >= next_purge)
 			next_purge = thr_mono_ms() + (hubd_purge(hub) == 0 ?
 			    HUBD_PURGE_INTERVAL_MS : HUBD_PURGE_RETRY_MS);
@@ -371,6 +374,13 @@ hubd_free(struct hub *hub)
 	discovery_free(hub->disc);
 	pool_free(hub->main_pool);
 	pool_free(hub->reject_pool);
+	pool_free(hub->file_pool);
+	if (hub->file_dbs != NULL)
+		for (int i = 0; i < hub->nfile_dbs; i++)
+			db_close(hub->file_dbs[i]);
+	free(hub->file_dbs);
+	transfer_free(hub->xfer);
+	blob_store_close(hub->blobs);
 	if (hub->main_dbs != NULL)
 		for (int i = 0; i < hub->nmain_dbs; i++)
 			db_close(hub->main_dbs[i]);
@@ -394,7 +404,8 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	struct tls_creds creds;
 	struct hub hub;
 	sigset_t all;
-	int lfd = -1, mfd = -1, status = 1, use_syslog = !opts->foreground;
+	int lfd = -1, ffd = -1, mfd = -1, status = 1;
+	int use_syslog = !opts->foreground;
 	uint16_t metrics_port = 0;
 
 	memset(&hub, 0, sizeof(hub));
@@ -437,7 +448,11 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	hub.file_port = hub.conf.file_port;
+	if (acceptor_listen(hub.conf.bind, hub.conf.file_port, &ffd,
+	    &hub.file_port, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": file channel: %s\n", err);
+		goto out;
+	}
 	if ((hub.disc = discovery_open(&hub.conf, &hub.discovery_port, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -479,9 +494,26 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	hub.af = authfail_new(hub.conf.max_auth_failures, 60000, 60000);
 	hub.nmain_dbs = hub.conf.workers;
 	hub.main_dbs = calloc((size_t)hub.nmain_dbs, sizeof(*hub.main_dbs));
-	if (hub.reg == NULL || hub.af == NULL || hub.main_dbs == NULL) {
+	hub.nfile_dbs = hub.conf.transfer_workers;
+	hub.file_dbs = calloc((size_t)hub.nfile_dbs, sizeof(*hub.file_dbs));
+	hub.xfer = transfer_new(hub.conf.transfer_workers);
+	if (hub.reg == NULL || hub.af == NULL || hub.main_dbs == NULL ||
+	    hub.file_dbs == NULL || hub.xfer == NULL) {
 		hubd_fail("out of memory");
 		goto out;
+	}
+	if ((hub.blobs = blob_store_open(hub.state_dir, err,
+	    sizeof(err))) == NULL) {
+		hubd_fail(err);
+		goto out;
+	}
+	for (int i = 0; i < hub.nfile_dbs; i++) {
+		if (hubdb_open(hub.state_dir, 0, &hub.file_dbs[i]) != 0) {
+			snprintf(err, sizeof(err), "cannot open the database in "
+			    "%s", hub.state_dir);
+			hubd_fail(err);
+			goto out;
+		}
 	}
 	for (int i = 0; i < hub.nmain_dbs; i++) {
 		if (hubdb_open(hub.state_dir, 0, &hub.main_dbs[i]) != 0) {
@@ -502,8 +534,11 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	    hub.conf.queue_depth, session_serve_main, &hub);
 	hub.reject_pool = pool_new("hub-reject", 1, HUBD_REJECT_DEPTH,
 	    session_serve_busy, &hub);
+	hub.file_pool = pool_new("hub-transfer", hub.conf.transfer_workers,
+	    hub.conf.queue_depth, transfer_serve, &hub);
 	if (hub.main_pool == NULL || hub.reject_pool == NULL ||
-	    pool_start(hub.main_pool) != 0 || pool_start(hub.reject_pool) != 0) {
+	    hub.file_pool == NULL || pool_start(hub.main_pool) != 0 ||
+	    pool_start(hub.reject_pool) != 0 || pool_start(hub.file_pool) != 0) {
 		hubd_fail("cannot start the worker pools");
 		goto stop;
 	}
@@ -527,14 +562,19 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 	hub.main_acc = acceptor_start("hub-accept", lfd, hub.main_pool,
 	    hub.reject_pool, hub.af);
 	lfd = -1;
-	if (hub.main_acc == NULL) {
-		hubd_fail("cannot start the acceptor");
+	hub.file_acc = acceptor_start("hub-accept-file", ffd, hub.file_pool,
+	    hub.reject_pool, hub.af);
+	ffd = -1;
+	if (hub.main_acc == NULL || hub.file_acc == NULL) {
+		hubd_fail("cannot start the acceptors");
 		goto stop;
 	}
 	log_info("started: hub %s site %s, listening on %s port %u, %d "
 	    "workers, queue %d, state %s", hub.keys.hub_id, hub.keys.site_id,
 	    hub.conf.bind, (unsigned)hub.port, hub.conf.workers,
 	    hub.conf.queue_depth, hub.state_dir);
+	log_info("file channel on port %u, %d transfer workers",
+	    (unsigned)hub.file_port, hub.conf.transfer_workers);
 	log_info("discovery on UDP port %u, multicast group %s on %s; "
 	    "heartbeat every %d s", (unsigned)hub.discovery_port,
 	    hub.conf.multicast_group, hub.conf.multicast_interface,
@@ -549,6 +589,8 @@ hubd_run(const struct hubd_opts *opts, struct conf *conf)
 stop:
 	acceptor_stop(hub.main_acc);
 	hub.main_acc = NULL;
+	acceptor_stop(hub.file_acc);
+	hub.file_acc = NULL;
 	heartbeat_stop(hub.hb);
 	hub.hb = NULL;
 	discovery_stop(hub.disc);
@@ -559,6 +601,7 @@ stop:
 	hub.metrics = NULL;
 	pool_stop(hub.reject_pool);
 	pool_stop(hub.main_pool);
+	pool_stop(hub.file_pool);
 	log_info("stopped");
 out:
 	hubd_report("start-up failed (see the system log)");
@@ -566,6 +609,8 @@ out:
 		close(lfd);
 	if (mfd >= 0)
 		close(mfd);
+	if (ffd >= 0)
+		close(ffd);
 	if (pidfile[0] != '\0')
 		unlink(pidfile);
 	hubd_free(&hub);

@@ -29,6 +29,21 @@ static const char hubdb_step_nodes[] =
 	" address TEXT NOT NULL DEFAULT '',"
 	" last_sync_ms INTEGER NOT NULL DEFAULT 0);";
 
+/*
+ * Schema step 2 -> 3: who uploaded which blob (a node may fetch back what
+ * it uploaded), and records found by the file they name.  The blob files
+ * themselves stay the truth for existence.
+ */
+static const char hubdb_step_blobs[] =
+	"CREATE TABLE blob_uploads ("
+	" sha256 TEXT NOT NULL,"
+	" node_id TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" uploaded_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (sha256, node_id));"
+	"CREATE INDEX records_file ON records (file_sha256) "
+	" WHERE file_sha256 IS NOT NULL;";
+
 /* Open DIR/hub.db, migrating it to the current schema. */
 int
 hubdb_open(const char *dir, int create, sqlite3 **db)
@@ -37,6 +52,7 @@ hubdb_open(const char *dir, int create, sqlite3 **db)
 	const char *const steps[] = {
 		hubdb_step_nodes,	/* 0 -> 1 */
 		journal_schema,		/* 1 -> 2: the record journal */
+		hubdb_step_blobs,	/* 2 -> 3: blob uploads */
 	};
 	char path[4096];
 	int rc;
@@ -280,6 +296,45 @@ hubdb_node_synced(sqlite3 *db, const char *node_id, int64_t ms)
 	sqlite3_bind_int64(st, 1, ms);
 	sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
 	return hubdb_update(db, st);
+}
+
+/* Record that NODE_ID uploaded blob SHA256 of SIZE bytes at MS. */
+int
+hubdb_upload_add(sqlite3 *db, const char *sha256, const char *node_id,
+    int64_t size, int64_t ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = db_prepare(db, "INSERT INTO blob_uploads (sha256, node_id, "
+	    "size, uploaded_ms) VALUES (?, ?, ?, ?) ON CONFLICT (sha256, "
+	    "node_id) DO UPDATE SET uploaded_ms = excluded.uploaded_ms",
+	    &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, size);
+	sqlite3_bind_int64(st, 4, ms);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : TR_EDB;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Non-zero when NODE_ID uploaded blob SHA256. */
+int
+hubdb_upload_by(sqlite3 *db, const char *sha256, const char *node_id)
+{
+	sqlite3_stmt *st = NULL;
+	int found;
+
+	if (db_prepare(db, "SELECT 1 FROM blob_uploads WHERE sha256 = ? AND "
+	    "node_id = ?", &st) != 0)
+		return 0;
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
 }
 
 /* All nodes ordered by id. */

@@ -58,6 +58,13 @@ int hubdb_node_synced(sqlite3 *db, const char *node_id, int64_t ms);
 int hubdb_node_list(sqlite3 *db, struct hubdb_node **out, size_t *n);
 void hubdb_nodes_free(struct hubdb_node *nodes, size_t n);
 
+/* Record that NODE_ID uploaded blob SHA256 (64 hex) of SIZE bytes at MS. */
+int hubdb_upload_add(sqlite3 *db, const char *sha256, const char *node_id,
+    int64_t size, int64_t ms);
+
+/* Non-zero when NODE_ID uploaded blob SHA256. */
+int hubdb_upload_by(sqlite3 *db, const char *sha256, const char *node_id);
+
 /* Non-zero when NODE has ROLE. */
 int hubdb_node_has_role(const struct hubdb_node *node, const char *role);
 

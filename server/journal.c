@@ -509,6 +509,28 @@ fail:
 	return rc;
 }
 
+/* Does a live record of COLLECTIONS name the file SHA256? */
+int
+journal_file_named(sqlite3 *db, const char *sha256,
+    const char *const *collections, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (db_prepare(db, "SELECT collection FROM records WHERE "
+	    "file_sha256 = ? AND deleted = 0", &st) != 0)
+		return 0;
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+
+		for (size_t i = 0; c != NULL && i < n && !found; i++)
+			found = strcmp(c, collections[i]) == 0;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
 /* Counts of live records and tombstones. */
 int
 journal_count(sqlite3 *db, int64_t *live, int64_t *tombstones)
@@ -576,7 +598,7 @@ fail:
 }
 
 /* Non-zero when NAME (LEN bytes) is a file name a node accepts. */
-static int
+int
 journal_valid_file_name(const char *name, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)name;

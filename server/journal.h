@@ -149,6 +149,19 @@ int journal_copy_id(const char *id, const char *origin, int64_t base_version,
 int journal_purge(sqlite3 *db, int64_t now_ms, int64_t retain_s,
     int *purged);
 
+/*
+ * Non-zero when a live record of one of the N COLLECTIONS names the file
+ * SHA256 (64 hex): what lets a node fetch a blob.
+ */
+int journal_file_named(sqlite3 *db, const char *sha256,
+    const char *const *collections, size_t n);
+
+/*
+ * Non-zero when NAME (LEN bytes) is a file name a node accepts: 1-255
+ * bytes of UTF-8 without '/', "..", NUL or control characters.
+ */
+int journal_valid_file_name(const char *name, size_t len);
+
 /* Counts of live records and tombstones (either pointer may be NULL). */
 int journal_count(sqlite3 *db, int64_t *live, int64_t *tombstones);
 

@@ -91,19 +91,17 @@ session_find(const char *type)
 	return NULL;
 }
 
-/*
- * Read and serve one request; returns 0 to go on, a negative code to close.
- */
-static int
-session_step(struct hub_conn *hc)
+/* Read, verify and check the session of the next message. */
+int
+session_recv(struct hub_conn *hc, json_object **out)
 {
 	uint8_t rxkey[TR_KEY_LEN];
 	struct reg_session cur;
 	json_object *env = NULL, *d;
-	session_handler_fn fn;
 	uint32_t max = 0;
 	int rc;
 
+	*out = NULL;
 	rc = conn_recv(&hc->c, &env, rxkey, &max);
 	switch (rc) {
 	case 0:
@@ -146,6 +144,26 @@ session_step(struct hub_conn *hc)
 		goto out;
 	}
 	kdf_cleanse(&cur, sizeof(cur));
+	*out = env;
+	env = NULL;
+out:
+	kdf_cleanse(rxkey, sizeof(rxkey));
+	json_object_put(env);
+	return rc;
+}
+
+/*
+ * Read and serve one request; returns 0 to go on, a negative code to close.
+ */
+static int
+session_step(struct hub_conn *hc)
+{
+	json_object *env = NULL;
+	session_handler_fn fn;
+	int rc;
+
+	if ((rc = session_recv(hc, &env)) != 0)
+		return rc;
 	if ((fn = session_find(msg_type(env))) == NULL) {
 		char why[96];
 
@@ -156,7 +174,6 @@ session_step(struct hub_conn *hc)
 	}
 	rc = fn(hc, env);
 out:
-	kdf_cleanse(rxkey, sizeof(rxkey));
 	json_object_put(env);
 	return rc;
 }

@@ -31,6 +31,14 @@ void session_serve_busy(void *arg, struct pool_item *item, int worker);
 int session_error(struct hub_conn *hc, json_object *env, const char *code,
     const char *message, json_object *details);
 
+/*
+ * Read the next message of an authenticated connection, verify its
+ * signature and source and check that its session lives.  0 with *ENV
+ * (the caller puts it), or a negative code after any ERROR was sent: the
+ * caller closes.
+ */
+int session_recv(struct hub_conn *hc, json_object **env);
+
 /* Set both socket timeouts of FD to MS milliseconds. */
 void session_set_timeouts(int fd, long ms);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob.h"
 #include "db.h"
 #include "err.h"
 #include "hubdb.h"
@@ -843,6 +844,13 @@ sync_on_ack(struct hub_conn *hc, json_object *env)
 	return sync_pull_fill(hc, env);
 }
 
+/* journal_blob_fn: does the hub's blob store (ARG) hold SHA256? */
+static int
+sync_blob_exists(void *arg, const char *sha256)
+{
+	return arg != NULL && blob_exists(arg, sha256, NULL) == 0;
+}
+
 /*
  * Apply one pushed record REC into *RES, pointing *COLL and *ID at its
  * collection and id when they are well-formed (else NULL).  Returns 0 or
@@ -886,7 +894,8 @@ sync_push_record(struct hub_conn *hc, json_object *rec, struct jresult *res,
 	if (!sync_change_fits(&chg, s->overhead, hc->lim.max_message_size))
 		res->reason = JOURNAL_TOO_LARGE;
 	else
-		rc = journal_apply(hc->db, c->policy, &chg, NULL, NULL, res);
+		rc = journal_apply(hc->db, c->policy, &chg, sync_blob_exists,
+		    hc->hub->blobs, res);
 	free(data);
 	return rc;
 }

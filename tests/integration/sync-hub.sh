@@ -82,8 +82,12 @@ t_expect_status "import from stdin" 0 sh -c "printf '{\"id\":\"s1\",\"data\":{}}
 t_expect_status "publish to an undefined collection" 1 A publish nothere x --data '{}'
 t_expect_grep "undefined collection is named" "$T_DIR/err" "collection nothere is not defined"
 t_expect_status "import to an undefined collection" 1 A import nothere "$T_DIR/import.jsonl"
-t_expect_status "publish --file needs the blob store" 1 A publish docs f1 --data '{}' --file /etc/hostname
-t_expect_grep "--file says why" "$T_DIR/err" "blob store"
+t_expect_status "publish --file of a missing file" 1 A publish docs f1 --data '{}' --file "$T_DIR/no-such-file"
+t_expect_grep "--file names the missing file" "$T_DIR/err" "no-such-file"
+printf 'bad name' >"$T_DIR/..x"
+t_expect_status "publish --file with a name nodes refuse" 1 A publish docs f1 --data '{}' --file "$T_DIR/..x"
+t_expect_grep "the refused name is explained" "$T_DIR/err" "file name must be"
+t_check "a refused name stores no blob" sh -c "! ls '$T_DIR/state/blobs' | grep -q '^[0-9a-f][0-9a-f]$'"
 t_expect_status "publish data that is not an object" 1 A publish docs x --data '[1]'
 t_expect_status "publish without data is a usage error" 2 A publish docs x
 awk 'BEGIN { printf "{\"big\":\""; for (i = 0; i < 17000; i++) printf "x"; printf "\"}" }' >"$T_DIR/huge.json"

@@ -23,12 +23,25 @@
  *   --ack-delay S     sleep S seconds before the first ack of a pull.
  *   --then-request    after the sync, send a new pull SYNC_REQUEST.
  *   --send TYPE --payload JSON   send one message with that payload.
+ *
+ * File channel (after a token login on the file port):
+ *   --put FILE        put FILE (--chunk-size N, --offset N); prints
+ *                     "ready ...", then "complete status=S" or the error.
+ *   --get SHA256 --output PATH   get a blob from --offset; prints "ready
+ *                     ...", "got size=N sha256=HEX" and sends
+ *                     TRANSFER_COMPLETE.  Both may be given: put first.
+ *   --xfer-fault F    flip-ct, flip-tag, flip-index, flip-last (in the
+ *                     first chunk sent), die-after:N (exit without a word
+ *                     after N chunks of a put or a get), wrong-sha (claim
+ *                     another sha256), wrong-size (claim one byte more),
+ *                     huge-size (claim 2^40 bytes).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,6 +56,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <openssl/evp.h>
+
+#include "chunk.h"
 #include "conn.h"
 #include "err.h"
 #include "frame.h"
@@ -79,6 +95,15 @@ struct probe {
 	int window;
 	double ack_delay;
 	int then_request;
+
+	/* file channel */
+	const char *put_path;
+	const char *get_sha;
+	const char *output;
+	const char *xfer_fault;
+	int64_t chunk_size;
+	int64_t offset;
+	uint8_t conn_key[TR_KEY_LEN];
 
 	/* from the credentials file */
 	json_object *creds;
@@ -432,6 +457,7 @@ login(struct probe *p)
 	else
 		memcpy(root, p->root, TR_KEY_LEN);
 	kdf_conn_key(root, nh, nc, p->exporter, conn_key);
+	memcpy(p->conn_key, conn_key, TR_KEY_LEN);
 
 	/* The answer: an ERROR signed with the site key, or AUTH_RESPONSE. */
 	{
@@ -522,6 +548,234 @@ login(struct probe *p)
 	}
 	json_object_put(env);
 	return 1;
+}
+
+/* SHA-256 of LEN bytes of DATA as lowercase hex into HEX (65 bytes). */
+static void
+sha256_hex(const void *data, size_t len, char *hex)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	if (!EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL))
+		die("sha256");
+	hex_encode(d, TR_HASH_LEN, hex);
+}
+
+/* Read the whole file PATH into a malloc'd buffer. */
+static uint8_t *
+read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc(n > 0 ? (size_t)n : 1)) == NULL ||
+	    (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n))
+		die("cannot read %s", path);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Send a TRANSFER_REQUEST; the new transfer_id goes to ID. */
+static void
+xfer_request(struct probe *p, const char *op, const char *sha, int64_t size,
+    char id[TR_UUID_LEN + 1], char *msgid)
+{
+	json_object *pl = json_object_new_object();
+
+	msg_new_uuid(id);
+	set_str(pl, "transfer_id", id);
+	set_str(pl, "op", op);
+	set_str(pl, "sha256", sha);
+	if (size >= 0)
+		json_object_object_add(pl, "size", json_object_new_int64(size));
+	json_object_object_add(pl, "offset", json_object_new_int64(p->offset));
+	json_object_object_add(pl, "chunk_size",
+	    json_object_new_int64(p->chunk_size));
+	conn_send_msg(&p->c, TR_MSG_TRANSFER_REQUEST, NULL, pl, NULL, 0, msgid);
+}
+
+/* Read TRANSFER_READY: 1 with its figures, 0 after printing what came instead. */
+static int
+xfer_ready(struct probe *p, int64_t *size, int64_t *chunk, int64_t *offset,
+    int64_t *chunks)
+{
+	json_object *env;
+	int verified;
+
+	if ((env = recv_msg(p, NULL, &verified)) == NULL)
+		return 0;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+		say_error(env);
+		json_object_put(env);
+		return 0;
+	}
+	if (!verified || strcmp(msg_type(env), TR_MSG_TRANSFER_READY) != 0 ||
+	    msg_get_int(msg_payload(env), "size", size) != 0 ||
+	    msg_get_int(msg_payload(env), "chunk_size", chunk) != 0 ||
+	    msg_get_int(msg_payload(env), "offset", offset) != 0 ||
+	    msg_get_int(msg_payload(env), "chunks", chunks) != 0) {
+		say("unexpected %s", msg_type(env));
+		json_object_put(env);
+		return 0;
+	}
+	say("ready size=%" PRId64 " chunk_size=%" PRId64 " offset=%" PRId64
+	    " chunks=%" PRId64, *size, *chunk, *offset, *chunks);
+	json_object_put(env);
+	return 1;
+}
+
+/* The number N of a die-after:N fault, or -1. */
+static long
+xfer_die_after(const struct probe *p)
+{
+	if (p->xfer_fault == NULL || strncmp(p->xfer_fault, "die-after:", 10))
+		return -1;
+	return atol(p->xfer_fault + 10);
+}
+
+/* Put P->put_path. */
+static void
+xfer_put(struct probe *p)
+{
+	char sha[2 * TR_HASH_LEN + 1], id[TR_UUID_LEN + 1], msgid[40];
+	const char *fault = p->xfer_fault != NULL ? p->xfer_fault : "";
+	uint8_t raw[TR_HASH_LEN], key[TR_KEY_LEN], *body;
+	int64_t size, chunk, offset, chunks, sent = 0;
+	struct chunk_ctx *cc = chunk_ctx_new();
+	size_t len, blen;
+	uint8_t *data = read_all(p->put_path, &len);
+	json_object *env;
+	int verified;
+
+	sha256_hex(data, len, sha);
+	if (strcmp(fault, "wrong-sha") == 0)
+		sha[0] = sha[0] == '0' ? '1' : '0';
+	xfer_request(p, "put", sha, strcmp(fault, "huge-size") == 0 ?
+	    INT64_C(1) << 40 : (int64_t)len + (strcmp(fault, "wrong-size") == 0),
+	    id, msgid);
+	if (!xfer_ready(p, &size, &chunk, &offset, &chunks))
+		goto out;
+	hex_decode(sha, 2 * TR_HASH_LEN, raw, sizeof(raw));
+	kdf_file_key(p->conn_key, raw, id, key);
+	if ((body = malloc(chunk_body_len((size_t)chunk))) == NULL)
+		die("out of memory");
+	for (int64_t i = offset / chunk; i < chunks && !(size > 0 &&
+	    offset == size); i++) {
+		int64_t at = i * chunk;
+		size_t n = size - at < chunk ? (size_t)(size - at) :
+		    (size_t)chunk;
+		int last = i == chunks - 1;
+
+		if (at + (int64_t)n > (int64_t)len)
+			n = at < (int64_t)len ? len - (size_t)at : 0;
+		if (xfer_die_after(p) >= 0 && sent == xfer_die_after(p)) {
+			say("dying after %" PRId64 " chunks", sent);
+			_exit(0);
+		}
+		chunk_seal(cc, key, id, TR_DIR_C2H, (uint64_t)i,
+		    strcmp(fault, "flip-last") == 0 && sent == 0 ? !last : last,
+		    data + at, n, body, &blen);
+		if (sent == 0 && strcmp(fault, "flip-ct") == 0 && blen > 24)
+			body[TR_CHUNK_HDR_LEN] ^= 0x01;
+		if (sent == 0 && strcmp(fault, "flip-tag") == 0)
+			body[blen - 1] ^= 0x80;
+		if (sent == 0 && strcmp(fault, "flip-index") == 0)
+			body[TR_CHUNK_HDR_LEN - 1] ^= 0x01;
+		if (frame_write(&p->c.fc, TR_FRAME_CHUNK, body,
+		    (uint32_t)blen) != 0) {
+			say("closed while sending");
+			free(body);
+			goto out;
+		}
+		sent++;
+	}
+	free(body);
+	say("sent %" PRId64 " chunks", sent);
+	if ((env = recv_msg(p, NULL, &verified)) == NULL)
+		goto out;
+	if (strcmp(msg_type(env), TR_MSG_ERROR) == 0) {
+		say_error(env);
+		check_closed(p, 2000);
+	} else {
+		const char *status = "?";
+
+		msg_get_str(msg_payload(env), "status", &status);
+		say("complete status=%s sha256=%s verified=%d", status, sha,
+		    verified);
+	}
+	json_object_put(env);
+out:
+	kdf_cleanse(key, sizeof(key));
+	chunk_ctx_free(cc);
+	free(data);
+}
+
+/* Get P->get_sha into P->output. */
+static void
+xfer_get(struct probe *p)
+{
+	char id[TR_UUID_LEN + 1], msgid[40], sha[2 * TR_HASH_LEN + 1];
+	uint8_t raw[TR_HASH_LEN], key[TR_KEY_LEN], *body = NULL, *plain;
+	int64_t size, chunk, offset, chunks, got = 0;
+	struct chunk_ctx *cc = chunk_ctx_new();
+	uint8_t *data = NULL;
+	json_object *pl;
+	FILE *f;
+
+	xfer_request(p, "get", p->get_sha, -1, id, msgid);
+	if (!xfer_ready(p, &size, &chunk, &offset, &chunks))
+		goto out;
+	hex_decode(p->get_sha, 2 * TR_HASH_LEN, raw, sizeof(raw));
+	kdf_file_key(p->conn_key, raw, id, key);
+	if ((data = calloc(1, size > 0 ? (size_t)size : 1)) == NULL ||
+	    (body = malloc(chunk_body_len((size_t)chunk))) == NULL)
+		die("out of memory");
+	for (int64_t i = offset / chunk; i < chunks && !(size > 0 &&
+	    offset == size); i++) {
+		uint8_t type;
+		uint32_t len;
+		size_t plen;
+		int rc;
+
+		if (xfer_die_after(p) >= 0 && got == xfer_die_after(p)) {
+			say("dying after %" PRId64 " chunks", got);
+			_exit(0);
+		}
+		if (frame_read_header(&p->c.fc, &p->c.limits, &type, &len,
+		    NULL) != 0 || type != TR_FRAME_CHUNK ||
+		    frame_read_full(&p->c.fc, body, len) != 0) {
+			say("bad chunk frame");
+			goto out;
+		}
+		plain = data + i * chunk;
+		if ((rc = chunk_open(cc, key, id, TR_DIR_H2C, (uint64_t)i,
+		    i == chunks - 1, body, len, plain, &plen)) != 0) {
+			say("chunk %" PRId64 " failed: %s", i, tr_strerror(rc));
+			goto out;
+		}
+		got++;
+	}
+	sha256_hex(data, (size_t)size, sha);
+	if ((f = fopen(p->output, "wb")) == NULL ||
+	    fwrite(data, 1, (size_t)size, f) != (size_t)size || fclose(f) != 0)
+		die("cannot write %s", p->output);
+	say("got size=%" PRId64 " chunks=%" PRId64 " sha256=%s", size, got, sha);
+	pl = json_object_new_object();
+	set_str(pl, "transfer_id", id);
+	set_str(pl, "sha256", sha);
+	json_object_object_add(pl, "size", json_object_new_int64(size));
+	set_str(pl, "status", strcmp(sha, p->get_sha) == 0 ? "ok" : "corrupt");
+	conn_send_msg(&p->c, TR_MSG_TRANSFER_COMPLETE, msgid, pl, NULL, 0, NULL);
+out:
+	kdf_cleanse(key, sizeof(key));
+	chunk_ctx_free(cc);
+	free(body);
+	free(data);
 }
 
 /* Parse the JSON text S or die. */
@@ -1054,6 +1308,12 @@ main(int argc, char **argv)
 		{ "sync-fault", required_argument, NULL, 'F' },
 		{ "ack-delay", required_argument, NULL, 'D' },
 		{ "then-request", no_argument, NULL, 'T' },
+		{ "put", required_argument, NULL, 1001 },
+		{ "get", required_argument, NULL, 1002 },
+		{ "output", required_argument, NULL, 1003 },
+		{ "xfer-fault", required_argument, NULL, 1004 },
+		{ "chunk-size", required_argument, NULL, 1005 },
+		{ "offset", required_argument, NULL, 1006 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tls_creds tc;
@@ -1089,6 +1349,12 @@ main(int argc, char **argv)
 		case 'F': p.sync_fault = optarg; break;
 		case 'D': p.ack_delay = atof(optarg); break;
 		case 'T': p.then_request = 1; break;
+		case 1001: p.put_path = optarg; break;
+		case 1002: p.get_sha = optarg; break;
+		case 1003: p.output = optarg; break;
+		case 1004: p.xfer_fault = optarg; break;
+		case 1005: p.chunk_size = strtoll(optarg, NULL, 10); break;
+		case 1006: p.offset = strtoll(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -1124,7 +1390,8 @@ main(int argc, char **argv)
 	say("tls ok cipher=%s", SSL_get_cipher_name(p.ssl));
 	if (tls_exporter(p.ssl, p.exporter) != 0)
 		die("exporter");
-	conn_init(&p.c, p.fd, p.ssl, 16 * 1024 * 1024, 0, p.node_id, NULL);
+	conn_init(&p.c, p.fd, p.ssl, 16 * 1024 * 1024,
+	    TR_MAX_CHUNK_SIZE + TR_CHUNK_OVERHEAD, p.node_id, NULL);
 	if (!login(&p))
 		goto out;
 	for (int i = 0; i < p.rotate_test; i++) {
@@ -1148,6 +1415,10 @@ main(int argc, char **argv)
 		send_after(&p, p.send_type);
 		check_closed(&p, 1000);
 	}
+	if (p.put_path != NULL)
+		xfer_put(&p);
+	if (p.get_sha != NULL && p.output != NULL)
+		xfer_get(&p);
 	if (p.pull != NULL)
 		pull(&p);
 	if (p.push != NULL)

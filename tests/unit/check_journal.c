@@ -167,10 +167,10 @@ START_TEST(test_schema_version)
 {
 	sqlite3_stmt *st;
 
-	/* hub.db is at schema 2 and opening it again migrates nothing. */
+	/* hub.db is at schema 3 and opening it again migrates nothing. */
 	ck_assert_int_eq(db_prepare(db, "PRAGMA user_version", &st), 0);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	db_close(db);
 	ck_assert_int_eq(hubdb_open(tmpdir, 0, &db), 0);
