@@ -3,7 +3,9 @@
 # every --interval, pushes queued changes, logs in again before its
 # session expires, comes back after a hub restart, and exits 0 within a
 # second or so on SIGTERM and SIGINT.  Heartbeats are sent but not checked
-# here (TROSYN_TEST_HUBD may name a hub that absorbs them).
+# through the hub's view: trosyn-admin nodes shows the node online with
+# the cursor and pending count of its heartbeats, and again after a
+# restart (TROSYN_TEST_HUBD may name another hub binary).
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -58,6 +60,16 @@ RUN=$!
 t_track "$RUN"
 if until_ok 10 C get docs d1; then t_ok "run pulls at once"; else t_fail "run pulls at once" "$(tail -5 "$T_DIR/run.log")"; fi
 
+# Heartbeats reach the hub: online, with the figures only heartbeats carry.
+# shellcheck disable=SC2317 # called through until_ok
+nodes_ok() {
+	A nodes --json | tr -d ' \n' | grep -q "$1"
+}
+if until_ok 10 nodes_ok '"state":"online","last_seen":"[^"]*","address":"127.0.0.1:[0-9]*","last_sync":"[^"]*","cursor":1,"lag":0,"pending":0'; then
+	t_ok "heartbeats: online, cursor 1, lag 0, pending 0"
+else
+	t_fail "heartbeats: online, cursor 1, lag 0, pending 0" "$(A nodes --json | tr -d ' \n')"
+fi
 A publish docs d2 --data '{"i":2}' >/dev/null
 if until_ok 10 C get docs d2; then t_ok "run pulls again after the interval"; else t_fail "periodic pull" "$(tail -5 "$T_DIR/run.log")"; fi
 
@@ -106,6 +118,12 @@ t_hub_start
 if until_ok 45 C get docs d3; then t_ok "syncs again after a hub restart"; else t_fail "syncs again after a hub restart" "$(tail -5 "$T_DIR/run.log")"; fi
 t_expect_grep "the hub's absence was logged" "$T_DIR/run.log" "connect to 127.0.0.1 port $PORT"
 t_expect_grep "the forgotten session was noticed" "$T_DIR/run.log" "no longer knows session"
+if until_ok 10 nodes_ok '"state":"online","last_seen":"[^"]*","address":"127.0.0.1:[0-9]*","last_sync":"[^"]*","cursor":[0-9]'; then
+	t_ok "back online after the restart, with heartbeats"
+else
+	t_fail "back online after the restart, with heartbeats" "$(A nodes --json | tr -d ' \n')"
+fi
+t_check "the restarted hub logged it online" t_wait_for "$T_DIR/hub.log" "node node-1 is online" 3
 
 stop_run TERM "$RUN"
 if [ "$RUN_STATUS" -eq 0 ]; then t_ok "SIGTERM: exit 0"; else t_fail "SIGTERM: exit 0" "exit $RUN_STATUS"; fi

@@ -170,6 +170,29 @@ else
 	t_check "capture saw the hub's answers and heartbeats ($n)" test "${n:-0}" -ge 5
 fi
 
+# The node finds the hub by multicast on loopback and syncs without --hub.
+CLIENT="$top_builddir/trosyn-client"
+A revoke n1 >/dev/null 2>&1
+"$ADMIN" -c "$T_DIR/hubd.conf" -d "$T_DIR/state" enroll n3 --role child --output "$T_DIR/n3.json" >/dev/null
+# shellcheck disable=SC2317
+N() {
+	"$CLIENT" -k "$T_DIR/n3.json" -s "$T_DIR/n3" --discovery-port "$DISC_PORT" \
+		--multicast-group "$GROUP" --multicast-interface 127.0.0.1 "$@"
+}
+t_expect_status "trosyn-client discover (multicast on lo)" 0 N discover --json
+t_expect_grep "discover names the hub" "$T_DIR/out" '"hub_id":"hub-1"'
+t_expect_grep "discover: the hub's certificate matches the pin" "$T_DIR/out" '"pinned":true'
+t_expect_grep "discover: the main port" "$T_DIR/out" "\"port\":$PORT"
+t_expect_status "sync without --hub discovers the hub" 0 N sync
+t_expect_status "the replica holds the hub's records" 0 N get docs d1
+sed 's/"site_key": *"[0-9a-f]*"/"site_key":"0000000000000000000000000000000000000000000000000000000000000000"/' \
+	"$T_DIR/n3.json" >"$T_DIR/other.json"
+t_check "a credentials file with another site key" sh -c "! cmp -s '$T_DIR/n3.json' '$T_DIR/other.json'"
+t_expect_status "discover with another site's key: no hub" 1 "$CLIENT" -k "$T_DIR/other.json" \
+	-s "$T_DIR/n9" --discovery-port "$DISC_PORT" --multicast-group "$GROUP" \
+	--multicast-interface 127.0.0.1 discover
+t_expect_grep "no hub answered is said" "$T_DIR/err" "no hub answered"
+
 # A 64-character hub id still answers within 512 bytes.
 t_hub_stop
 t_check "hub stopped cleanly" test "$HUB_STATUS" -eq 0
