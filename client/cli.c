@@ -18,6 +18,7 @@
 #include "err.h"
 #include "jcs.h"
 #include "log.h"
+#include "thr.h"
 #include "trosyn-protocol.h"
 #include "trosyn.h"
 
@@ -36,8 +37,11 @@ enum {
 	OPT_MCAST_GROUP,
 	OPT_MCAST_IF,
 	OPT_DISCOVERY_TIMEOUT,
-	OPT_BROADCAST
+	OPT_BROADCAST,
+	OPT_FILES_DIR
 };
+
+#define CLI_REDRAW_MS	100	/* a byte progress bar redraws at most this often */
 
 /* A global flag that stands for a configuration key. */
 struct cli_set {
@@ -61,6 +65,11 @@ struct cli {
 	int verbose;
 	int tty;			/* stdout is a terminal: show progress */
 	int progress_shown;
+	int bar_shown;			/* a byte progress bar is on stderr */
+	long long bar_start_ms;		/* when the transfer's first report came */
+	long long bar_last_ms;		/* the last redraw */
+	int64_t bar_start_done;		/* bytes held when it started (a resume) */
+	int file_port_flag;		/* --file-port given */
 	trosyn *t;
 };
 
@@ -80,16 +89,18 @@ cli_usage(FILE *f)
 "                     [--timeout SEC]"
  " [--discovery-port N] [--multicast-group ADDR]\n"
 "                     [--multicast-interface ADDR] [--broadcast ADDR]\n"
-"                     [--discovery-timeout SEC] [-v] COMMAND [ARGS]\n"
+"                     [--discovery-timeout SEC] [--file-port N]\n"
+"                     [--files-dir DIR] [-v] COMMAND [ARGS]\n"
 "  discover [--json]\n"
 "  sync [--pull | --push] [--collection NAME]...\n"
 "  list COLLECTION [--json] [--all]\n"
 "  get COLLECTION ID\n"
-"  put COLLECTION ID (--data JSON | --data-file FILE)\n"
+"  put COLLECTION ID (--data JSON | --data-file FILE) [--file PATH]\n"
 "  delete COLLECTION ID\n"
 "  status [--json]\n"
 "  run [--interval SEC]\n"
-"  fetch, upload: not available in this build\n"
+"  fetch SHA256 --output PATH\n"
+"  upload PATH\n"
 "\n"
 "  -c, --config FILE           client configuration file (trosyn.conf(5));\n"
 "                              the options override it\n"
@@ -108,12 +119,15 @@ cli_usage(FILE *f)
 "      --broadcast ADDR        also send discovery to ADDR (255.255.255.255 or\n"
 "                              a hub's address)\n"
 "      --discovery-timeout SEC wait for answers per attempt (default %d)\n"
-"      --file-port N           accepted for the file transfer channel\n"
+"      --file-port N           the hub's file transfer port (default: the one\n"
+"                              discovery reports, else %d)\n"
+"      --files-dir DIR         sync and run fetch the files of records here\n"
+"                              (default: files_dir of the file; none: no files)\n"
 "  -v, --verbose               log protocol events to stderr\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n",
 	    TR_DEF_PORT, TR_DEF_DISCOVERY_PORT, TR_DEF_MCAST_GROUP,
-	    TR_DEF_DISCOVERY_TIMEOUT);
+	    TR_DEF_DISCOVERY_TIMEOUT, TR_DEF_FILE_PORT);
 }
 
 /* Report a usage error: one line, then the usage; returns 2. */
@@ -216,10 +230,15 @@ cli_open(struct cli *c, const char *cmd)
 		cli_err("open", err[0] != '\0' ? err : trosyn_strerror(rc));
 		return 1;
 	}
-	if (cli_discovery(c, c->t, NULL) != 0) {
+	if (cli_discovery(c, c->t, NULL) != 0 ||
+	    trosyn_set_files_dir(c->t, c->conf.files_dir[0] != '\0' ?
+	    c->conf.files_dir : NULL) != 0) {
 		cli_err("open", trosyn_last_error(c->t));
 		return 1;
 	}
+	/* A port set by flag or file wins over discovery's. */
+	if (c->file_port_flag || c->conf.file_port != TR_DEF_FILE_PORT)
+		trosyn_set_file_port(c->t, c->conf.file_port);
 	return 0;
 }
 
@@ -261,7 +280,62 @@ cli_bad_option(const char *cmd, char **argv)
 	return cli_usage_err(cmd, why);
 }
 
-/* Progress on a terminal: a bar for a push, a count for a pull. */
+/* A byte count in human units into BUF. */
+static void
+cli_bytes(double v, char *buf, size_t len)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* A transfer's progress bar on stderr: bytes, rate, ETA; at most every CLI_REDRAW_MS. */
+static void
+cli_bar(struct cli *c, const char *what, int64_t done, int64_t total)
+{
+	char bar[CLI_BAR_WIDTH + 1], sdone[32], stotal[32], srate[32], eta[32];
+	long long now = thr_mono_ms(), secs;
+	double rate = 0;
+	int fill;
+
+	if (!c->bar_shown && c->bar_start_ms == 0) {
+		c->bar_start_ms = now;
+		c->bar_start_done = done;
+	}
+	if (done < total && c->bar_last_ms != 0 &&
+	    now - c->bar_last_ms < CLI_REDRAW_MS)
+		return;
+	c->bar_last_ms = now;
+	if (now > c->bar_start_ms)
+		rate = (double)(done - c->bar_start_done) * 1000.0 /
+		    (double)(now - c->bar_start_ms);
+	fill = total > 0 ? (int)(done * CLI_BAR_WIDTH / total) :
+	    CLI_BAR_WIDTH;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(CLI_BAR_WIDTH - fill));
+	bar[CLI_BAR_WIDTH] = '\0';
+	cli_bytes((double)done, sdone, sizeof(sdone));
+	cli_bytes((double)total, stotal, sizeof(stotal));
+	cli_bytes(rate, srate, sizeof(srate));
+	if (rate > 0 && done < total) {
+		secs = (long long)((double)(total - done) / rate) + 1;
+		snprintf(eta, sizeof(eta), "ETA %lld:%02lld", secs / 60,
+		    secs % 60);
+	} else
+		snprintf(eta, sizeof(eta), "%s", done >= total ? "done" :
+		    "ETA --:--");
+	fprintf(stderr, "\r\033[K%s [%s] %s / %s  %s/s  %s", what, bar, sdone,
+	    stotal, srate, eta);
+	fflush(stderr);
+	c->bar_shown = 1;
+}
+
+/* Progress on a terminal: a byte bar for a transfer, a bar for a push, a count for a pull. */
 static void
 cli_progress(void *arg, const char *direction, int64_t done, int64_t total)
 {
@@ -270,6 +344,11 @@ cli_progress(void *arg, const char *direction, int64_t done, int64_t total)
 
 	if (!c->tty)
 		return;
+	if (strcmp(direction, "fetch") == 0 ||
+	    strcmp(direction, "upload") == 0) {
+		cli_bar(c, direction, done, total);
+		return;
+	}
 	if (total > 0) {
 		int fill = (int)(done * CLI_BAR_WIDTH / total);
 
@@ -292,7 +371,14 @@ cli_progress_end(struct cli *c)
 		printf("\r\033[K");
 		fflush(stdout);
 	}
+	if (c->bar_shown) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
 	c->progress_shown = 0;
+	c->bar_shown = 0;
+	c->bar_start_ms = 0;
+	c->bar_last_ms = 0;
 }
 
 /* "s" when N is not 1. */
@@ -345,6 +431,25 @@ cli_do_pull(struct cli *c, const char *const *cols, size_t n)
 	    (long long)r.records, cli_plural(r.records), (long long)r.batches,
 	    r.batches == 1 ? "" : "es", (long long)r.cursor,
 	    r.reset ? " (replaced the local copy)" : "");
+	return 0;
+}
+
+/* Fetch the files of the replica's records into the files dir and print a summary. */
+static int
+cli_do_files(struct cli *c)
+{
+	struct trosyn_files_result r;
+	int rc;
+
+	rc = trosyn_fetch_files(c->t, &r);
+	cli_progress_end(c);
+	printf("files: %lld fetched, %lld present, %lld refused, %lld "
+	    "failed\n", (long long)r.fetched, (long long)r.present,
+	    (long long)r.refused, (long long)r.failed);
+	if (rc != 0) {
+		cli_err("sync", trosyn_last_error(c->t));
+		return 1;
+	}
 	return 0;
 }
 
@@ -408,6 +513,9 @@ cli_sync(struct cli *c, int argc, char **argv)
 	if (!pull && (status = cli_do_push(c, &refused)) != 0 && !refused)
 		goto out;
 	if (!push && cli_do_pull(c, cols, n) != 0)
+		status = 1;
+	else if (!push && c->conf.files_dir[0] != '\0' &&
+	    cli_do_files(c) != 0)
 		status = 1;
 out:
 	free(cols);
@@ -600,11 +708,6 @@ cli_put(struct cli *c, int argc, char **argv)
 	if ((data == NULL) == (data_file == NULL))
 		return cli_usage_err("put", "give one of --data and "
 		    "--data-file");
-	if (file != NULL) {
-		cli_err("put", "file attachments need the file transfer "
-		    "channel, not available in this build");
-		return 1;
-	}
 	if ((status = cli_open(c, "put")) != 0)
 		return status;
 	if (data_file != NULL) {
@@ -612,10 +715,16 @@ cli_put(struct cli *c, int argc, char **argv)
 			return 1;
 		data = buf;
 	}
-	if (trosyn_put(c->t, argv[optind], argv[optind + 1], data) != 0) {
+	if (file != NULL)
+		trosyn_set_progress(c->t, cli_progress, c);
+	if ((file != NULL ? trosyn_put_file(c->t, argv[optind],
+	    argv[optind + 1], data, file) : trosyn_put(c->t, argv[optind],
+	    argv[optind + 1], data)) != 0) {
+		cli_progress_end(c);
 		cli_err("put", trosyn_last_error(c->t));
 		status = 1;
 	}
+	cli_progress_end(c);
 	free(buf);
 	return status;
 }
@@ -695,17 +804,6 @@ cli_status(struct cli *c, int argc, char **argv)
 	return status;
 }
 
-/* A command this build does not have. */
-static int
-cli_unavailable(const char *cmd, const char *what)
-{
-	char why[160];
-
-	snprintf(why, sizeof(why), "%s is not available in this build", what);
-	cli_err(cmd, why);
-	return 1;
-}
-
 /* The hubs as the JSON array of discover --json. */
 static json_object *
 cli_hubs_json(const struct trosyn_hub *hubs, size_t n)
@@ -781,18 +879,78 @@ cli_discover(struct cli *c, int argc, char **argv)
 	return status;
 }
 
+/* Non-zero when S is 64 lowercase hex digits. */
+static int
+cli_is_sha256(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 /* fetch SHA256 --output PATH */
 static int
 cli_fetch(struct cli *c, int argc, char **argv)
 {
-	return cli_unavailable("fetch", "the file transfer channel");
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *output = NULL;
+	int ch, status;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'o')
+			return cli_bad_option("fetch", argv);
+		output = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage_err("fetch", "wrong number of arguments");
+	if (output == NULL || *output == '\0')
+		return cli_usage_err("fetch", "--output PATH is required");
+	if (!cli_is_sha256(argv[optind]))
+		return cli_usage_err("fetch", "SHA256 must be 64 lowercase hex "
+		    "digits");
+	if ((status = cli_open(c, "fetch")) != 0)
+		return status;
+	trosyn_set_progress(c->t, cli_progress, c);
+	if (trosyn_fetch(c->t, argv[optind], output) != 0) {
+		cli_progress_end(c);
+		cli_err("fetch", trosyn_last_error(c->t));
+		return 1;
+	}
+	cli_progress_end(c);
+	return 0;
 }
 
 /* upload PATH */
 static int
 cli_upload(struct cli *c, int argc, char **argv)
 {
-	return cli_unavailable("upload", "the file transfer channel");
+	char sha[65];
+	int status;
+
+	if ((status = cli_simple_args("upload", argc, argv, 1, NULL,
+	    NULL)) != 0)
+		return status;
+	if ((status = cli_open(c, "upload")) != 0)
+		return status;
+	trosyn_set_progress(c->t, cli_progress, c);
+	if (trosyn_upload(c->t, argv[optind], sha) != 0) {
+		cli_progress_end(c);
+		cli_err("upload", trosyn_last_error(c->t));
+		return 1;
+	}
+	cli_progress_end(c);
+	printf("%s\n", sha);
+	return 0;
 }
 
 /* What the signal thread of run needs. */
@@ -959,6 +1117,7 @@ cli_main(int argc, char **argv)
 		{ "broadcast", required_argument, NULL, OPT_BROADCAST },
 		{ "discovery-timeout", required_argument, NULL,
 		    OPT_DISCOVERY_TIMEOUT },
+		{ "files-dir", required_argument, NULL, OPT_FILES_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -979,6 +1138,7 @@ cli_main(int argc, char **argv)
 		{ OPT_BROADCAST, "--broadcast", "broadcast" },
 		{ OPT_DISCOVERY_TIMEOUT, "--discovery-timeout",
 		    "discovery_timeout" },
+		{ OPT_FILES_DIR, "--files-dir", "files_dir" },
 	};
 	struct cli c;
 	size_t k;
@@ -995,6 +1155,8 @@ cli_main(int argc, char **argv)
 			if (keyed[k].opt == ch)
 				break;
 		if (k < sizeof(keyed) / sizeof(keyed[0])) {
+			if (ch == OPT_FILE_PORT)
+				c.file_port_flag = 1;
 			if (cli_add_set(&c, keyed[k].flag, keyed[k].key,
 			    optarg) != 0)
 				return cli_usage_err(keyed[k].flag,

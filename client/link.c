@@ -699,6 +699,7 @@ link_login(struct link *l, const struct link_session *sess)
 	l->c.rx.n = 1;		/* AUTH_RESPONSE was n = 0 */
 	l->c.limits.max_json = l->max_message_size;
 	memcpy(l->session_root, root, TR_KEY_LEN);
+	memcpy(l->conn_key, conn_key, TR_KEY_LEN);
 	l->authed = 1;
 	log_debug("logged in to hub %s as %s (%s), session %s", l->hub_id,
 	    cr->node_id, method, l->session_id);
@@ -872,21 +873,13 @@ link_complain(struct link *l, json_object *env, const char *code,
 	    message, details, NULL, 0);
 }
 
-/* Receive the next verified message from the hub. */
-int
-link_recv(struct link *l, json_object **env)
+/* Check what conn_recv (or link_recv_frame) returned as RC: a verified message from the hub. */
+static int
+link_take(struct link *l, int rc, json_object **env, const uint8_t *rxkey,
+    uint32_t max)
 {
-	uint8_t rxkey[TR_KEY_LEN];
 	json_object *d;
-	uint32_t max = 0;
-	int rc;
 
-	*env = NULL;
-	if (!l->authed) {
-		link_seterr(l, "not logged in");
-		return TR_EINVAL;
-	}
-	rc = conn_recv(&l->c, env, rxkey, &max);
 	switch (rc) {
 	case 0:
 		break;
@@ -919,7 +912,7 @@ link_recv(struct link *l, json_object **env)
 		rc = TR_EPROTO;
 		goto out;
 	}
-	if (msg_verify(*env, rxkey, sizeof(rxkey)) != 0) {
+	if (msg_verify(*env, rxkey, TR_KEY_LEN) != 0) {
 		link_complain(l, *env, TR_CODE_ACCESS_DENIED, "bad signature",
 		    NULL);
 		link_seterr(l, "the hub's %s has a bad signature",
@@ -938,6 +931,79 @@ out:
 		json_object_put(*env);
 		*env = NULL;
 	}
+	return rc;
+}
+
+/* Receive the next verified message from the hub. */
+int
+link_recv(struct link *l, json_object **env)
+{
+	uint8_t rxkey[TR_KEY_LEN];
+	uint32_t max = 0;
+	int rc;
+
+	*env = NULL;
+	if (!l->authed) {
+		link_seterr(l, "not logged in");
+		return TR_EINVAL;
+	}
+	rc = conn_recv(&l->c, env, rxkey, &max);
+	rc = link_take(l, rc, env, rxkey, max);
+	kdf_cleanse(rxkey, sizeof(rxkey));
+	return rc;
+}
+
+/* Receive a 'C' body into CBUF or a verified 'J' message into *ENV. */
+int
+link_recv_frame(struct link *l, uint8_t *cbuf, size_t cap, uint32_t *clen,
+    json_object **env)
+{
+	uint8_t rxkey[TR_KEY_LEN];
+	char *body = NULL;
+	uint32_t len = 0, max = 0;
+	uint8_t type = 0;
+	int rc;
+
+	*env = NULL;
+	*clen = 0;
+	if (!l->authed) {
+		link_seterr(l, "not logged in");
+		return TR_EINVAL;
+	}
+	rc = frame_read_header(&l->c.fc, &l->c.limits, &type, &len, &max);
+	if (rc == TR_EFRAMETYPE) {
+		link_complain(l, NULL, TR_CODE_INVALID_REQUEST,
+		    "unexpected frame type", NULL);
+		link_seterr(l, "the hub sent a frame of type 0x%02x here",
+		    (unsigned)type);
+		return TR_EPROTO;
+	}
+	if (rc == 0 && type == TR_FRAME_CHUNK) {
+		if (len > cap) {
+			link_seterr(l, "a chunk of %u bytes does not fit",
+			    (unsigned)len);
+			return TR_ETOOBIG;
+		}
+		if ((rc = frame_read_full(&l->c.fc, cbuf, len)) == 0) {
+			*clen = len;
+			return 0;
+		}
+		if (rc == TR_ECLOSED)
+			rc = TR_ETRUNC;
+		return link_take(l, rc, env, NULL, 0);
+	}
+	if (rc == 0) {
+		if ((body = malloc((size_t)len + 1)) == NULL)
+			return TR_ENOMEM;
+		if ((rc = frame_read_full(&l->c.fc, body, len)) == TR_ECLOSED)
+			rc = TR_ETRUNC;
+		if (rc == 0)
+			rc = kdf_msgkey_next(&l->c.rx, rxkey);
+		if (rc == 0)
+			rc = msg_parse(body, len, env);
+		free(body);
+	}
+	rc = link_take(l, rc, env, rxkey, max);
 	kdf_cleanse(rxkey, sizeof(rxkey));
 	return rc;
 }
@@ -989,5 +1055,6 @@ link_close(struct link *l)
 	conn_clear(&l->c);
 	kdf_cleanse(l->session_token, sizeof(l->session_token));
 	kdf_cleanse(l->session_root, sizeof(l->session_root));
+	kdf_cleanse(l->conn_key, sizeof(l->conn_key));
 	l->authed = 0;
 }

@@ -59,6 +59,7 @@ struct link {
 	char session_id[TR_UUID_LEN + 1];
 	uint8_t session_token[TR_TOKEN_LEN];
 	uint8_t session_root[TR_KEY_LEN];
+	uint8_t conn_key[TR_KEY_LEN];		/* this connection's, for file keys */
 	int64_t expires_ms;
 	uint32_t rotate_every;
 	uint32_t max_message_size;
@@ -142,6 +143,15 @@ int link_send(struct link *l, const char *type, const char *in_reply_to,
  * is told (best effort) and the caller closes.
  */
 int link_recv(struct link *l, json_object **env);
+
+/*
+ * Receive the next frame of a file channel: a 'C' body of at most CAP
+ * bytes into CBUF (*CLEN set, *ENV NULL), or a 'J' message verified as by
+ * link_recv into *ENV.  A 'C' frame over L->c.limits.max_chunk, or where
+ * none is allowed, is a hard error as in link_recv.
+ */
+int link_recv_frame(struct link *l, uint8_t *cbuf, size_t cap,
+    uint32_t *clen, json_object **env);
 
 /*
  * The TR_E* code of an ERROR message ENV (ACCESS_DENIED -> TR_EACCES,

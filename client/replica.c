@@ -60,6 +60,12 @@ static const char replica_step_1[] =
 	" conflict_id TEXT,"
 	" version INTEGER);";
 
+/* Schema step 1 -> 2: a queued change may name a file. */
+static const char replica_step_2[] =
+	"ALTER TABLE pending ADD COLUMN file_sha256 TEXT;"
+	"ALTER TABLE pending ADD COLUMN file_size INTEGER;"
+	"ALTER TABLE pending ADD COLUMN file_name TEXT;";
+
 /* Columns of a record row, in the order replica_row_view reads them. */
 #define REPLICA_REC_COLS \
 	"version, deleted, modified_at, origin, data, file_sha256, file_size, " \
@@ -146,7 +152,8 @@ out:
 int
 replica_open(const char *dir, const char *node_id, struct replica **out)
 {
-	static const char *const steps[] = { replica_step_1 };
+	static const char *const steps[] = { replica_step_1,
+	    replica_step_2 };
 	struct replica *r = NULL;
 	sqlite3_stmt *st = NULL;
 	char path[4096];
@@ -223,6 +230,16 @@ int
 replica_put(struct replica *r, const char *collection, const char *id,
     const char *data_json, int64_t modified_at)
 {
+	return replica_put_file(r, collection, id, data_json, NULL, 0, NULL,
+	    modified_at);
+}
+
+/* Queue a put of (COLLECTION, ID) naming a file. */
+int
+replica_put_file(struct replica *r, const char *collection, const char *id,
+    const char *data_json, const char *file_sha256, int64_t file_size,
+    const char *file_name, int64_t modified_at)
+{
 	sqlite3_stmt *st = NULL;
 	char *data = NULL;
 	int rc;
@@ -230,19 +247,33 @@ replica_put(struct replica *r, const char *collection, const char *id,
 	if ((rc = replica_valid_key(collection, id)) != 0 ||
 	    (rc = replica_canon(data_json, &data)) != 0)
 		goto out;
+	if (file_sha256 != NULL && (file_name == NULL || file_size < 0 ||
+	    !hex_valid(file_sha256, strlen(file_sha256), TR_HASH_LEN))) {
+		rc = TR_EINVAL;
+		goto out;
+	}
 	/* One statement: the base version is read and kept atomically. */
 	if ((rc = db_prepare(r->db,
 	    "INSERT INTO pending (collection, id, base_version, deleted, data,"
-	    " modified_at, rev) VALUES (?1, ?2, COALESCE((SELECT version FROM"
-	    " records WHERE collection = ?1 AND id = ?2), 0), 0, ?3, ?4, 1)"
+	    " modified_at, rev, file_sha256, file_size, file_name)"
+	    " VALUES (?1, ?2, COALESCE((SELECT version FROM"
+	    " records WHERE collection = ?1 AND id = ?2), 0), 0, ?3, ?4, 1,"
+	    " ?5, ?6, ?7)"
 	    " ON CONFLICT (collection, id) DO UPDATE SET deleted = 0,"
 	    " data = excluded.data, modified_at = excluded.modified_at,"
+	    " file_sha256 = excluded.file_sha256,"
+	    " file_size = excluded.file_size, file_name = excluded.file_name,"
 	    " rev = rev + 1", &st)) != 0)
 		goto out;
 	sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, data, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, modified_at);
+	if (file_sha256 != NULL) {
+		sqlite3_bind_text(st, 5, file_sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, file_size);
+		sqlite3_bind_text(st, 7, file_name, -1, SQLITE_STATIC);
+	}
 	rc = replica_step_done(r, st, "queueing a put");
 out:
 	free(data);
@@ -354,7 +385,15 @@ replica_row_view(struct replica *r, sqlite3_stmt *st, const char *collection,
 		rec->deleted = sqlite3_column_int(st, 12);
 		rec->modified_at = sqlite3_column_int64(st, 14);
 		snprintf(rec->origin, sizeof(rec->origin), "%s", r->node_id);
-		rc = replica_col_dup(st, 13, &rec->data);
+		if ((rc = replica_col_dup(st, 13, &rec->data)) != 0)
+			goto out;
+		if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+			rec->has_file = 1;
+			replica_col_copy(st, 15, rec->file_sha256,
+			    sizeof(rec->file_sha256));
+			rec->file_size = sqlite3_column_int64(st, 16);
+			rc = replica_col_dup(st, 17, &rec->file_name);
+		}
 		goto out;
 	}
 	rec->version = sqlite3_column_int64(st, 1);
@@ -406,7 +445,7 @@ replica_get_json(struct replica *r, const char *collection, const char *id,
 	if ((rc = db_prepare(r->db, "SELECT ?2, r.version, r.deleted,"
 	    " r.modified_at, r.origin, r.data, r.file_sha256, r.file_size,"
 	    " r.file_name, r.seq, p.qorder, p.base_version, p.deleted, p.data,"
-	    " p.modified_at FROM (SELECT 1) LEFT JOIN records r"
+	    " p.modified_at, p.file_sha256, p.file_size, p.file_name FROM (SELECT 1) LEFT JOIN records r"
 	    " ON r.collection = ?1 AND r.id = ?2 LEFT JOIN pending p"
 	    " ON p.collection = ?1 AND p.id = ?2", &st)) != 0)
 		return rc;
@@ -452,7 +491,7 @@ replica_list_json(struct replica *r, const char *collection,
 	if ((rc = db_prepare(r->db, "SELECT k.id, r.version, r.deleted,"
 	    " r.modified_at, r.origin, r.data, r.file_sha256, r.file_size,"
 	    " r.file_name, r.seq, p.qorder, p.base_version, p.deleted, p.data,"
-	    " p.modified_at FROM (SELECT id FROM records WHERE collection = ?1"
+	    " p.modified_at, p.file_sha256, p.file_size, p.file_name FROM (SELECT id FROM records WHERE collection = ?1"
 	    " UNION SELECT id FROM pending WHERE collection = ?1) k"
 	    " LEFT JOIN records r ON r.collection = ?1 AND r.id = k.id"
 	    " LEFT JOIN pending p ON p.collection = ?1 AND p.id = k.id"
@@ -521,8 +560,8 @@ replica_pending_load(struct replica *r, struct replica_change **out,
 	*out = NULL;
 	*n = 0;
 	if ((rc = db_prepare(r->db, "SELECT qorder, rev, collection, id,"
-	    " base_version, deleted, data, modified_at FROM pending"
-	    " ORDER BY qorder", &st)) != 0)
+	    " base_version, deleted, data, modified_at, file_sha256, file_size,"
+	    " file_name FROM pending ORDER BY qorder", &st)) != 0)
 		return rc;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
@@ -546,6 +585,14 @@ replica_pending_load(struct replica *r, struct replica_change **out,
 		if ((rc = replica_col_dup(st, 3, &c->id)) != 0 ||
 		    (rc = replica_col_dup(st, 6, &c->data)) != 0)
 			goto out;
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+			c->has_file = 1;
+			replica_col_copy(st, 8, c->file_sha256,
+			    sizeof(c->file_sha256));
+			c->file_size = sqlite3_column_int64(st, 9);
+			if ((rc = replica_col_dup(st, 10, &c->file_name)) != 0)
+				goto out;
+		}
 		if (c->id == NULL) {
 			rc = TR_EDB;
 			goto out;
@@ -575,8 +622,72 @@ replica_changes_free(struct replica_change *chg, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(chg[i].id);
 		free(chg[i].data);
+		free(chg[i].file_name);
 	}
 	free(chg);
+}
+
+/* Every live record that names a file. */
+int
+replica_files_load(struct replica *r, struct replica_rec **out, size_t *n)
+{
+	struct replica_rec *arr = NULL, *grown, *c;
+	sqlite3_stmt *st = NULL;
+	size_t len = 0, cap = 0;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = db_prepare(r->db, "SELECT collection, id, file_sha256,"
+	    " file_size, file_name, seq FROM records WHERE deleted = 0 AND"
+	    " file_sha256 IS NOT NULL ORDER BY seq", &st)) != 0)
+		return rc;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (grown == NULL) {
+				rc = TR_ENOMEM;
+				goto out;
+			}
+			arr = grown;
+		}
+		c = &arr[len];
+		memset(c, 0, sizeof(*c));
+		len++;
+		replica_col_copy(st, 0, c->collection, sizeof(c->collection));
+		c->has_file = 1;
+		replica_col_copy(st, 2, c->file_sha256, sizeof(c->file_sha256));
+		c->file_size = sqlite3_column_int64(st, 3);
+		c->seq = sqlite3_column_int64(st, 5);
+		if ((rc = replica_col_dup(st, 1, &c->id)) != 0 ||
+		    (rc = replica_col_dup(st, 4, &c->file_name)) != 0)
+			goto out;
+	}
+	if (step != SQLITE_DONE) {
+		rc = replica_step_err(r, "files");
+		goto out;
+	}
+	*out = arr;
+	*n = len;
+	arr = NULL;
+	len = 0;
+	rc = 0;
+out:
+	replica_recs_free(arr, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Free an array of records. */
+void
+replica_recs_free(struct replica_rec *recs, size_t n)
+{
+	if (recs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		replica_rec_free(&recs[i]);
+	free(recs);
 }
 
 /* qsort comparison of two C strings. */
@@ -947,6 +1058,13 @@ replica_ack_one(struct replica *r, const struct replica_change *chg,
 		snprintf(rec.origin, sizeof(rec.origin), "%s", r->node_id);
 		rec.data = chg->data;
 		rec.seq = res->seq;
+		if (chg->has_file && !chg->deleted) {
+			rec.has_file = 1;
+			memcpy(rec.file_sha256, chg->file_sha256,
+			    sizeof(rec.file_sha256));
+			rec.file_size = chg->file_size;
+			rec.file_name = chg->file_name;
+		}
 		if ((rc = replica_rec_store(r, &rec)) != 0)
 			return rc;
 	} else if ((rc = replica_log_add(r, chg, res, now_ms)) != 0)
@@ -1139,6 +1257,7 @@ replica_file_from_json(json_object *obj, struct replica_rec *rec,
 	json_object *file;
 	const char *s;
 	int64_t size;
+	size_t len;
 	int rc;
 
 	rc = msg_get_obj(obj, "file", &file);
@@ -1157,10 +1276,17 @@ replica_file_from_json(json_object *obj, struct replica_rec *rec,
 		return TR_EINVAL;
 	rec->file_size = size;
 	*why = "file.name must be a string";
-	if (msg_get_str(file, "name", &s) != 0)
+	if (msg_get_strlen(file, "name", &s, &len) != 0)
 		return TR_EINVAL;
-	if ((rec->file_name = strdup(s)) == NULL)
+	if ((rec->file_name = malloc(len + 1)) == NULL)
 		return TR_ENOMEM;
+	/*
+	 * A C string cannot hold a NUL: it is kept as 0x7f, which the name
+	 * check refuses as well, rather than cut the name short.
+	 */
+	for (size_t i = 0; i < len; i++)
+		rec->file_name[i] = s[i] != '\0' ? s[i] : 0x7f;
+	rec->file_name[len] = '\0';
 	rec->has_file = 1;
 	return 0;
 }
@@ -1295,7 +1421,7 @@ fail:
 json_object *
 replica_change_json(const struct replica_change *chg)
 {
-	json_object *o = json_object_new_object(), *data = NULL;
+	json_object *o = json_object_new_object(), *data = NULL, *file = NULL;
 	char when[32];
 
 	if (o == NULL || chg->id == NULL)
@@ -1313,7 +1439,18 @@ replica_change_json(const struct replica_change *chg)
 	    json_object_new_boolean(chg->deleted));
 	json_object_object_add(o, "modified_at", json_object_new_string(when));
 	json_object_object_add(o, "data", data);
-	json_object_object_add(o, "file", NULL);
+	data = NULL;
+	if (chg->has_file && !chg->deleted) {
+		if ((file = json_object_new_object()) == NULL)
+			goto fail;
+		json_object_object_add(file, "sha256",
+		    json_object_new_string(chg->file_sha256));
+		json_object_object_add(file, "size",
+		    json_object_new_int64(chg->file_size));
+		json_object_object_add(file, "name", json_object_new_string(
+		    chg->file_name != NULL ? chg->file_name : ""));
+	}
+	json_object_object_add(o, "file", file);
 	return o;
 fail:
 	json_object_put(data);

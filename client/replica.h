@@ -55,6 +55,10 @@ struct replica_change {
 	int deleted;
 	char *data;			/* malloc'd canonical JSON object text; NULL when deleted */
 	int64_t modified_at;		/* ms */
+	int has_file;
+	char file_sha256[2 * TR_HASH_LEN + 1];
+	int64_t file_size;
+	char *file_name;		/* malloc'd; NULL without a file */
 };
 
 enum replica_status {
@@ -95,6 +99,15 @@ sqlite3 *replica_db(struct replica *r);
  */
 int replica_put(struct replica *r, const char *collection, const char *id,
     const char *data_json, int64_t modified_at);
+
+/*
+ * As replica_put, with the record naming the file {FILE_SHA256 (64
+ * lowercase hex digits), FILE_SIZE, FILE_NAME}; FILE_SHA256 NULL means no
+ * file (file: null).
+ */
+int replica_put_file(struct replica *r, const char *collection,
+    const char *id, const char *data_json, const char *file_sha256,
+    int64_t file_size, const char *file_name, int64_t modified_at);
 
 /*
  * Queue the delete of (COLLECTION, ID).  A queued new record (base_version
@@ -192,6 +205,17 @@ int replica_pull_complete(struct replica *r, const char *set,
 int replica_push_ack(struct replica *r, const struct replica_change *chg,
     const struct replica_result *res, size_t n, int64_t now_ms);
 
+/*
+ * Every live record of the replica that names a file, in seq order, into a
+ * malloc'd array *OUT of *N entries (collection, id, file_* and seq set;
+ * release with replica_recs_free).
+ */
+int replica_files_load(struct replica *r, struct replica_rec **out,
+    size_t *n);
+
+/* Free an array from replica_files_load. */
+void replica_recs_free(struct replica_rec *recs, size_t n);
+
 /* --- Meta --- */
 
 /* Set meta KEY to VALUE (NULL deletes it). */
@@ -220,7 +244,7 @@ json_object *replica_rec_json(const struct replica_rec *rec);
 
 /*
  * The push form of CHG: collection, id, base_version, deleted, modified_at,
- * data, file (null).  NULL on ENOMEM or unparseable data.
+ * data, file (null unless the change names one).  NULL on ENOMEM or unparseable data.
  */
 json_object *replica_change_json(const struct replica_change *chg);
 

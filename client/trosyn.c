@@ -20,6 +20,7 @@
 #include "csync.h"
 #include "disc.h"
 #include "err.h"
+#include "hex.h"
 #include "jcs.h"
 #include "kdf.h"
 #include "link.h"
@@ -29,6 +30,7 @@
 #include "runloop.h"
 #include "thr.h"
 #include "trosyn.h"
+#include "xfer.h"
 
 #define TROSYN_DEF_TIMEOUT	30
 #define TROSYN_ERR_LEN		(LINK_ERR_LEN + 128)
@@ -46,6 +48,12 @@ struct trosyn {
 	void *progress_arg;
 	char *state_dir;
 
+	/* File transfer. */
+	uint16_t file_port;		/* 0: discovery's, else the default */
+	char *files_dir;		/* NULL: sync does not fetch files */
+	struct link_session xsess;	/* a session for file channels outside run */
+	int has_xsess;
+
 	/* trosyn_run: the session kept, the heartbeat thread. */
 	int run;
 	struct link_session sess;
@@ -62,6 +70,10 @@ struct trosyn {
 	int live_fd;			/* under lock: the socket of a sync, -1 = none */
 	char err[TROSYN_ERR_LEN];
 };
+
+static int trosyn_stopping(trosyn *t);
+static int trosyn_upload_sized(trosyn *t, const char *path,
+    char sha256_out[65], int64_t *size_out);
 
 /* Set T->err and return RC. */
 static int
@@ -192,6 +204,8 @@ trosyn_close(trosyn *t)
 	replica_close(t->rep);
 	link_creds_free(&t->creds);
 	kdf_cleanse(&t->sess, sizeof(t->sess));
+	kdf_cleanse(&t->xsess, sizeof(t->xsess));
+	free(t->files_dir);
 	for (int i = 0; i < 2; i++)
 		if (t->stop_pipe[i] >= 0)
 			close(t->stop_pipe[i]);
@@ -223,18 +237,13 @@ trosyn_check_key(trosyn *t, const char *what, const char *collection,
 	return 0;
 }
 
-/* Queue a local change. */
-int
-trosyn_put(trosyn *t, const char *collection, const char *id,
-    const char *data_json)
+/* Check DATA_JSON for a put: a JSON object. */
+static int
+trosyn_check_data(trosyn *t, const char *data_json)
 {
 	json_object *o = NULL;
 	int rc;
 
-	if (t == NULL)
-		return TR_EINVAL;
-	if ((rc = trosyn_check_key(t, "put", collection, id)) != 0)
-		return rc;
 	if (data_json == NULL ||
 	    (rc = jcs_parse(data_json, strlen(data_json), &o)) != 0)
 		return trosyn_fail(t, TR_EINVAL, "put: data is not valid "
@@ -245,8 +254,54 @@ trosyn_put(trosyn *t, const char *collection, const char *id,
 	if (!rc)
 		return trosyn_fail(t, TR_EINVAL, "put: data must be a JSON "
 		    "object");
+	return 0;
+}
+
+/* Queue a local change. */
+int
+trosyn_put(trosyn *t, const char *collection, const char *id,
+    const char *data_json)
+{
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = trosyn_check_key(t, "put", collection, id)) != 0 ||
+	    (rc = trosyn_check_data(t, data_json)) != 0)
+		return rc;
 	if ((rc = replica_put(t->rep, collection, id, data_json,
 	    msg_now_ms())) != 0)
+		return trosyn_fail(t, rc, "put: %s", tr_strerror(rc));
+	return 0;
+}
+
+/* Queue a local change naming the file PATH, uploaded first. */
+int
+trosyn_put_file(trosyn *t, const char *collection, const char *id,
+    const char *data_json, const char *path)
+{
+	char sha[2 * TR_HASH_LEN + 1], err[TROSYN_ERR_LEN];
+	const char *name, *why;
+	int64_t size = 0;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if ((rc = trosyn_check_key(t, "put", collection, id)) != 0 ||
+	    (rc = trosyn_check_data(t, data_json)) != 0)
+		return rc;
+	if (path == NULL || *path == '\0')
+		return trosyn_fail(t, TR_EINVAL, "put: no file");
+	name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	if (xfer_name_check(name, strlen(name), &why) != 0)
+		return trosyn_fail(t, TR_EINVAL, "put: file name \"%s\" "
+		    "refused: %s", name, why);
+	if ((rc = trosyn_upload_sized(t, path, sha, &size)) != 0) {
+		snprintf(err, sizeof(err), "%s", t->err);
+		return trosyn_fail(t, rc, "put: %s (nothing queued)", err);
+	}
+	if ((rc = replica_put_file(t->rep, collection, id, data_json, sha,
+	    size, name, msg_now_ms())) != 0)
 		return trosyn_fail(t, rc, "put: %s", tr_strerror(rc));
 	return 0;
 }
@@ -733,6 +788,391 @@ out:
 	return rc;
 }
 
+/* Use file-channel port PORT (0: discovery's, else the default). */
+void
+trosyn_set_file_port(trosyn *t, uint16_t port)
+{
+	if (t != NULL)
+		t->file_port = port;
+}
+
+/* Materialize files of pulled records in DIR (NULL: off). */
+int
+trosyn_set_files_dir(trosyn *t, const char *dir)
+{
+	char *copy = NULL;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (dir != NULL && *dir != '\0' && (copy = strdup(dir)) == NULL)
+		return trosyn_fail(t, TR_ENOMEM, "%s", tr_strerror(TR_ENOMEM));
+	free(t->files_dir);
+	t->files_dir = copy;
+	return 0;
+}
+
+/* A session for a file channel into S: the run loop's, a kept one, or a new login. */
+static int
+trosyn_file_session(trosyn *t, const char *what, int fresh,
+    struct link_session *s)
+{
+	struct link l;
+	int rc;
+
+	if (fresh) {
+		t->has_xsess = 0;
+		if (t->run && t->has_sess) {
+			/* The service loop logs in again on its next connect. */
+			t->sess.expires_ms = 0;
+		}
+	}
+	if (t->run && t->has_sess && msg_now_ms() <
+	    runloop_relogin_at(t->sess.login_ms, t->sess.expires_ms)) {
+		*s = t->sess;
+		return 0;
+	}
+	if (!t->run && t->has_xsess && msg_now_ms() <
+	    runloop_relogin_at(t->xsess.login_ms, t->xsess.expires_ms)) {
+		*s = t->xsess;
+		return 0;
+	}
+	if ((rc = trosyn_connect(t, what, &l)) != 0)
+		return rc;
+	if (t->run && t->has_sess)
+		*s = t->sess;
+	else {
+		link_session_get(&l, &t->xsess);
+		t->has_xsess = 1;
+		*s = t->xsess;
+	}
+	trosyn_disconnect(t, &l);
+	return 0;
+}
+
+/* What the file-channel connect callback needs. */
+struct trosyn_xconn {
+	trosyn *t;
+	const char *what;
+};
+
+/* Connect to the hub's file channel and log in with the session's token (xfer_connect_fn). */
+static int
+trosyn_xconnect(void *arg, struct link *l)
+{
+	struct trosyn_xconn *xc = arg;
+	trosyn *t = xc->t;
+	struct link_session s;
+	struct link_target target;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	for (int fresh = 0; fresh < 2; fresh++) {
+		if ((rc = trosyn_file_session(t, xc->what, fresh, &s)) != 0) {
+			link_seterr(l, "%s", t->err);
+			return rc;
+		}
+		target.host = trosyn_hub_host(t, &target.port);
+		if (t->file_port != 0)
+			target.port = t->file_port;
+		else if (t->host == NULL && t->have_hub && t->hub.file_port != 0)
+			target.port = t->hub.file_port;
+		else
+			target.port = TR_DEF_FILE_PORT;
+		target.timeout_s = t->timeout_s;
+		rc = link_open_token_once(l, &t->creds, &target, &s);
+		kdf_cleanse(&s, sizeof(s));
+		/* A session the hub forgot: one new login, then once more. */
+		if (rc != TR_ETOKEN)
+			break;
+		log_debug("%s: the hub no longer knows the session; logging in "
+		    "again", xc->what);
+	}
+	return rc;
+}
+
+/* The options of a transfer for WHAT. */
+static void
+trosyn_xfer_opts(trosyn *t, struct trosyn_xconn *xc, const char *what,
+    char *partial, size_t plen, struct xfer_opts *o)
+{
+	xc->t = t;
+	xc->what = what;
+	snprintf(partial, plen, "%s/%s", t->state_dir, XFER_PARTIAL_DIR);
+	memset(o, 0, sizeof(*o));
+	o->connect = trosyn_xconnect;
+	o->connect_arg = xc;
+	o->partial_dir = partial;
+	o->progress = t->progress;
+	o->progress_arg = t->progress_arg;
+	o->retries = -1;
+}
+
+/* Fetch one blob into OUT (WANT_SIZE -1 when unknown); T->err says why not. */
+static int
+trosyn_fetch_one(trosyn *t, const char *sha256_hex, int64_t want_size,
+    const char *out, const char *what)
+{
+	struct trosyn_xconn xc;
+	struct xfer_result res;
+	struct xfer_opts o;
+	char partial[4096];
+	int rc;
+
+	trosyn_xfer_opts(t, &xc, what, partial, sizeof(partial), &o);
+	if ((rc = xfer_fetch(&o, sha256_hex, want_size, out, &res)) != 0)
+		return trosyn_fail(t, rc, "%s: %s", what, res.err);
+	if (res.offset > 0)
+		log_info("%s %s: resumed at %lld of %lld bytes", what,
+		    sha256_hex, (long long)res.offset, (long long)res.size);
+	return 0;
+}
+
+/* Fetch a blob into OUTPUT_PATH. */
+int
+trosyn_fetch(trosyn *t, const char *sha256_hex, const char *output_path)
+{
+	struct link_sigpipe sp;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (sha256_hex == NULL || !hex_valid(sha256_hex, strlen(sha256_hex),
+	    TR_HASH_LEN))
+		return trosyn_fail(t, TR_EINVAL, "fetch: the blob name must be "
+		    "a SHA-256 in 64 lowercase hex digits");
+	if (output_path == NULL || *output_path == '\0')
+		return trosyn_fail(t, TR_EINVAL, "fetch: no output path");
+	link_sigpipe_block(&sp);
+	rc = trosyn_fetch_one(t, sha256_hex, -1, output_path, "fetch");
+	link_sigpipe_restore(&sp);
+	return rc;
+}
+
+/* Upload the file PATH; its hash to SHA256_OUT, its size to *SIZE_OUT. */
+static int
+trosyn_upload_sized(trosyn *t, const char *path, char sha256_out[65],
+    int64_t *size_out)
+{
+	struct trosyn_xconn xc;
+	struct xfer_result res;
+	struct link_sigpipe sp;
+	struct xfer_opts o;
+	char partial[4096], hex[2 * TR_HASH_LEN + 1], err[512];
+	int64_t size = 0;
+	int rc;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (path == NULL || *path == '\0')
+		return trosyn_fail(t, TR_EINVAL, "upload: no file");
+	if ((rc = xfer_hash_file(path, hex, &size, err, sizeof(err))) != 0)
+		return trosyn_fail(t, rc, "upload: %s", err);
+	link_sigpipe_block(&sp);
+	trosyn_xfer_opts(t, &xc, "upload", partial, sizeof(partial), &o);
+	rc = xfer_upload(&o, path, hex, size, &res);
+	link_sigpipe_restore(&sp);
+	if (rc != 0)
+		return trosyn_fail(t, rc, "upload: %s", res.err);
+	if (res.offset > 0)
+		log_info("upload %s: %s", hex, res.already ? "the hub holds "
+		    "it already" : "resumed at the hub's offset");
+	if (sha256_out != NULL)
+		memcpy(sha256_out, hex, sizeof(hex));
+	*size_out = size;
+	return 0;
+}
+
+/* Upload the file PATH. */
+int
+trosyn_upload(trosyn *t, const char *path, char sha256_out[65])
+{
+	int64_t size;
+
+	return trosyn_upload_sized(t, path, sha256_out, &size);
+}
+
+/* The meta key remembering what a files-dir entry NAME was materialized as. */
+static char *
+trosyn_file_meta_key(const char *name)
+{
+	char *key = NULL;
+
+	if (asprintf(&key, "file:%s", name) < 0)
+		return NULL;
+	return key;
+}
+
+/* Non-zero when PATH already holds the blob of REC (a remembered stat, else by hashing). */
+static int
+trosyn_file_present(trosyn *t, const char *path, const struct replica_rec *rec)
+{
+	char *key = trosyn_file_meta_key(rec->file_name), *seen = NULL;
+	char stamp[256], hex[2 * TR_HASH_LEN + 1], err[256];
+	struct stat st;
+	int64_t size;
+	int ok = 0;
+
+	if (key == NULL || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (int64_t)st.st_size != rec->file_size)
+		goto out;
+	snprintf(stamp, sizeof(stamp), "%s %lld %lld.%09ld %llu",
+	    rec->file_sha256, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+	if (replica_meta_get(t->rep, key, &seen) == 0 &&
+	    strcmp(seen, stamp) == 0) {
+		ok = 1;
+		goto out;
+	}
+	if (xfer_hash_file(path, hex, &size, err, sizeof(err)) == 0 &&
+	    strcmp(hex, rec->file_sha256) == 0) {
+		ok = 1;
+		replica_meta_set(t->rep, key, stamp);
+	}
+out:
+	free(seen);
+	free(key);
+	return ok;
+}
+
+/* Remember that PATH was just materialized from REC. */
+static void
+trosyn_file_note(trosyn *t, const char *path, const struct replica_rec *rec)
+{
+	char *key = trosyn_file_meta_key(rec->file_name);
+	char stamp[256];
+	struct stat st;
+
+	if (key != NULL && stat(path, &st) == 0) {
+		snprintf(stamp, sizeof(stamp), "%s %lld %lld.%09ld %llu",
+		    rec->file_sha256, (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		    (unsigned long long)st.st_ino);
+		replica_meta_set(t->rep, key, stamp);
+	}
+	free(key);
+}
+
+/* Copy NAME with control characters shown as '?' into BUF, for messages. */
+static void
+trosyn_show_name(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", name);
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* Keep the first problem of a files pass in FIRST (and its code in *FIRST_RC); log each. */
+static void
+trosyn_files_problem(char *first, size_t len, int *first_rc, int rc,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void
+trosyn_files_problem(char *first, size_t len, int *first_rc, int rc,
+    const char *fmt, ...)
+{
+	char msg[TROSYN_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s", msg);
+	if (*first_rc == 0) {
+		*first_rc = rc;
+		snprintf(first, len, "%s", msg);
+	}
+}
+
+/* Bring the files of the replica's live records into the files dir. */
+int
+trosyn_fetch_files(trosyn *t, struct trosyn_files_result *res)
+{
+	struct trosyn_files_result local;
+	struct replica_rec *recs = NULL;
+	struct link_sigpipe sp;
+	char first[TROSYN_ERR_LEN] = "", shown[300], *path = NULL;
+	const char *why;
+	size_t n = 0;
+	int rc, first_rc = 0;
+
+	if (t == NULL)
+		return TR_EINVAL;
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	if (t->files_dir == NULL)
+		return trosyn_fail(t, TR_EINVAL, "files: no files directory "
+		    "set");
+	if ((rc = trosyn_mkdirs(t->files_dir, first, sizeof(first))) != 0)
+		return trosyn_fail(t, rc, "files: %s", first);
+	if ((rc = replica_files_load(t->rep, &recs, &n)) != 0)
+		return trosyn_fail(t, rc, "files: %s", tr_strerror(rc));
+	link_sigpipe_block(&sp);
+	res->files = (int64_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct replica_rec *r = &recs[i];
+		int clash = 0;
+
+		trosyn_show_name(r->file_name, shown, sizeof(shown));
+		if (xfer_name_check(r->file_name, strlen(r->file_name),
+		    &why) != 0) {
+			res->refused++;
+			trosyn_files_problem(first, sizeof(first), &first_rc,
+			    TR_EINVAL, "files: %s/%s: file name \"%s\" "
+			    "refused: %s", r->collection, r->id, shown, why);
+			continue;
+		}
+		for (size_t j = i + 1; j < n && !clash; j++)
+			clash = strcmp(recs[j].file_name, r->file_name) == 0 &&
+			    strcmp(recs[j].file_sha256, r->file_sha256) != 0 ?
+			    (int)j : 0;
+		if (clash) {
+			res->refused++;
+			trosyn_files_problem(first, sizeof(first), &first_rc,
+			    TR_EINVAL, "files: %s/%s: file name \"%s\" "
+			    "refused: %s/%s names other content with it",
+			    r->collection, r->id, shown,
+			    recs[clash].collection, recs[clash].id);
+			continue;
+		}
+		free(path);
+		if (asprintf(&path, "%s/%s", t->files_dir, r->file_name) < 0) {
+			path = NULL;
+			rc = trosyn_fail(t, TR_ENOMEM, "%s",
+			    tr_strerror(TR_ENOMEM));
+			goto out;
+		}
+		if (trosyn_file_present(t, path, r)) {
+			res->present++;
+			continue;
+		}
+		if (t->run && trosyn_stopping(t)) {
+			rc = trosyn_fail(t, TR_ECLOSED, "files: stopped");
+			goto out;
+		}
+		if ((rc = trosyn_fetch_one(t, r->file_sha256, r->file_size,
+		    path, "fetch")) != 0) {
+			res->failed++;
+			trosyn_files_problem(first, sizeof(first), &first_rc,
+			    rc, "files: %s/%s (%s): %s", r->collection, r->id,
+			    shown, t->err);
+			continue;
+		}
+		trosyn_file_note(t, path, r);
+		res->fetched++;
+	}
+	rc = first_rc;
+	if (rc != 0)
+		trosyn_fail(t, rc, "%s%s", first, res->refused + res->failed >
+		    1 ? " (and more; see the log)" : "");
+out:
+	link_sigpipe_restore(&sp);
+	free(path);
+	replica_recs_free(recs, n);
+	return rc;
+}
+
 /* The short code a heartbeat reports for a failure RC (PROTOCOL.md section 8). */
 static const char *
 trosyn_beat_code(int rc)
@@ -806,8 +1246,9 @@ static int
 trosyn_round(trosyn *t, int sync)
 {
 	struct trosyn_sync_result pull, push;
+	struct trosyn_files_result files;
 	struct link l;
-	int rc, prc;
+	int rc, prc, frc = 0;
 
 	if (!sync) {
 		if ((rc = trosyn_connect(t, "login", &l)) == 0)
@@ -822,6 +1263,15 @@ trosyn_round(trosyn *t, int sync)
 	/* A broken link or a stop ends the round; a refusal does not. */
 	if (rc != 0 && (trosyn_net_error(rc) || trosyn_stopping(t)))
 		return rc;
+	if (rc == 0 && t->files_dir != NULL) {
+		frc = trosyn_fetch_files(t, &files);
+		if (files.fetched > 0)
+			log_info("fetched %lld file%s into %s",
+			    (long long)files.fetched, files.fetched == 1 ? "" :
+			    "s", t->files_dir);
+		if (frc != 0 && (trosyn_net_error(frc) || trosyn_stopping(t)))
+			return frc;
+	}
 	prc = trosyn_push(t, &push);
 	if (prc == 0 && push.records + push.rejected > 0)
 		log_info("pushed %lld record%s: %lld applied, %lld conflict%s, "
@@ -829,7 +1279,7 @@ trosyn_round(trosyn *t, int sync)
 		    push.records == 1 ? "" : "s", (long long)push.applied,
 		    (long long)push.conflicts, push.conflicts == 1 ? "" : "s",
 		    (long long)push.rejected);
-	return rc != 0 ? rc : prc;
+	return rc != 0 ? rc : prc != 0 ? prc : frc;
 }
 
 /* Wait until WAKE (monotonic ms) or a stop. */

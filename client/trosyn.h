@@ -107,12 +107,14 @@ int trosyn_push(trosyn *t, struct trosyn_sync_result *res);
 /*
  * Progress of a running pull or push: DIRECTION is "pull" or "push", DONE
  * the records handled so far, TOTAL the records to push (-1 for a pull,
- * whose size is not known ahead).  Called from the syncing thread.
+ * whose size is not known ahead).  For a file transfer DIRECTION is
+ * "fetch" or "upload" and DONE and TOTAL are bytes.  Called from the
+ * working thread.
  */
 typedef void (*trosyn_progress_fn)(void *arg, const char *direction,
     int64_t done, int64_t total);
 
-/* Report the progress of later pulls and pushes to FN (NULL: none). */
+/* Report the progress of later pulls, pushes and transfers to FN (NULL: none). */
 void trosyn_set_progress(trosyn *t, trosyn_progress_fn fn, void *arg);
 
 /*
@@ -184,6 +186,81 @@ int trosyn_run(trosyn *t, const struct trosyn_run_options *o);
  */
 void trosyn_stop(trosyn *t);
 
+/*
+ * File transfer (PROTOCOL.md section 9).  Blobs are named by the lowercase
+ * hex SHA-256 of their content.  A transfer logs in on the hub's file
+ * channel with the token of the node's session (logging in on the main
+ * channel first when the node holds none), reports progress through the
+ * trosyn_set_progress callback with DIRECTION "fetch" or "upload", DONE
+ * and TOTAL in bytes, and retries a broken connection or a BUSY hub as
+ * section 11 says.
+ */
+
+/*
+ * The hub's file-channel port: PORT, or 0 for the one discovery reported
+ * (5002 with a hub_host given and no port set here).
+ */
+void trosyn_set_file_port(trosyn *t, uint16_t port);
+
+/*
+ * Fetch the blob SHA256_HEX (64 lowercase hex digits) into OUTPUT_PATH.
+ * Whole verified chunks are kept in STATE_DIR/partial, so an interrupted
+ * fetch resumes where it stopped.  OUTPUT_PATH appears (atomically, by
+ * rename) only once the whole file has the right SHA-256; a chunk that
+ * fails authentication (TROSYN_EAUTH) or a wrong hash (TROSYN_EPROTO)
+ * leaves it untouched.  TROSYN_ENOTFOUND when the hub has no such blob
+ * the node may read.
+ */
+int trosyn_fetch(trosyn *t, const char *sha256_hex, const char *output_path);
+
+/*
+ * Upload the regular file PATH: hash it, then send what the hub does not
+ * hold yet (an interrupted upload resumes from the hub's verified bytes;
+ * nothing is sent when it holds the whole blob).  Its lowercase hex SHA-256
+ * goes to SHA256_OUT (65 bytes with the NUL; may be NULL).
+ */
+int trosyn_upload(trosyn *t, const char *path, char sha256_out[65]);
+
+/*
+ * As trosyn_put, with the record naming the file PATH: the file is
+ * uploaded first (trosyn_upload), then the change is queued with "file":
+ * {"sha256", "size", "name": the last component of PATH}.  Nothing is
+ * queued when the upload fails (the hub must hold a record's file before
+ * the push, or it rejects the record with missing_file) or when that name
+ * would be refused by the nodes (see trosyn_fetch_files).
+ */
+int trosyn_put_file(trosyn *t, const char *collection, const char *id,
+    const char *data_json, const char *path);
+
+/*
+ * Materialize the files of pulled records in DIR (NULL: not at all, the
+ * default).  Used by trosyn_fetch_files() and by trosyn_run() after each
+ * pull.
+ */
+int trosyn_set_files_dir(trosyn *t, const char *dir);
+
+/* Figures of trosyn_fetch_files(). */
+struct trosyn_files_result {
+	int64_t files;			/* live records that name a file */
+	int64_t present;		/* already in the files dir with the right SHA-256 */
+	int64_t fetched;
+	int64_t refused;		/* unsafe names, or a name shared by two blobs */
+	int64_t failed;			/* fetches that failed */
+};
+
+/*
+ * Bring every file named by a live record of the replica into the files
+ * dir as DIR/<file.name>: a file already there with the right SHA-256 is
+ * kept, others are fetched.  A name that is empty, ".", "..", or holds
+ * '/', NUL or a control character is refused, never rewritten, and so is
+ * a name that two records give to different content (the record with the
+ * higher seq keeps it).  Every record is tried; the return is 0 when all
+ * are in place, else TROSYN_EINVAL (some refused) or the error of the
+ * first failed fetch, with trosyn_last_error() naming the record.
+ * TROSYN_EINVAL when no files dir is set.
+ */
+int trosyn_fetch_files(trosyn *t, struct trosyn_files_result *res);
+
 /* Status as a JSON object: node_id, hub, pending, cursors, last_sync, last_error. */
 int trosyn_status(trosyn *t, char **status_json);
 
@@ -207,6 +284,7 @@ void trosyn_free(void *p);
 #define TROSYN_ETOOBIG		(-7)	/* a message over the limit (TOO_LARGE) */
 #define TROSYN_EVERSION		(-12)	/* UNSUPPORTED_VERSION */
 #define TROSYN_ESIG		(-13)	/* bad signature or hub proof: not our hub */
+#define TROSYN_EAUTH		(-15)	/* a file chunk failed authentication */
 #define TROSYN_ETLS		(-16)	/* TLS handshake failed */
 #define TROSYN_EDB		(-18)	/* replica database error */
 #define TROSYN_ENOTFOUND	(-19)
@@ -217,6 +295,7 @@ void trosyn_free(void *p);
 #define TROSYN_EPROTO		(-25)
 #define TROSYN_ENOSYS		(-26)	/* not available in this build */
 #define TROSYN_EPIN		(-27)	/* hub certificate does not match the pin */
+#define TROSYN_ESYS		(-28)	/* a local system call failed */
 
 #ifdef __cplusplus
 }

@@ -116,9 +116,13 @@ t_expect_grep "a cursor per collection set" "$o" '"docs,kb"'
 # --- refusals ---
 t_expect_status "usage error" 2 C1 sync --pull --push
 t_expect_status "data that is not an object" 1 C1 put docs bad --data '[1]'
-t_expect_status "fetch is not available yet" 1 C1 fetch abc --output "$T_DIR/x"
-t_expect_status "put --file is not available yet" 1 C1 put docs z --data '{}' --file /etc/hosts
-t_expect_grep "put --file says why" "$T_DIR/err" "file transfer channel"
+t_expect_status "fetch of a malformed SHA256 is a usage error" 2 C1 fetch abc --output "$T_DIR/x"
+t_expect_status "fetch without --output is a usage error" 2 \
+	C1 fetch 0000000000000000000000000000000000000000000000000000000000000000
+t_expect_status "upload without a path is a usage error" 2 C1 upload
+t_expect_status "put --file of a missing file fails" 1 C1 put docs z --data '{}' --file "$T_DIR/no-such-file"
+t_expect_grep "put --file says nothing was queued" "$T_DIR/err" "nothing queued"
+t_expect_status "get of the refused put" 1 C1 get docs z
 silent=$("$FREEPORTS" 1) || exit 99
 t_expect_status "no --hub and no hub answers discovery" 1 "$CLIENT" -k "$T_DIR/node-1.json" \
 	-s "$T_DIR/c1" --discovery-port "$silent" --multicast-interface 127.0.0.1 \

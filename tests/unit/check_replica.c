@@ -189,7 +189,7 @@ START_TEST(test_open)
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, REPLICA_FILE);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 1);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_master WHERE "
 	    "name IN ('records', 'cursors', 'pending', 'meta', 'sync_log')"),
 	    5);
@@ -934,6 +934,78 @@ rec_parse(const char *text, struct replica_rec *rec, const char **why)
 #define WIRE_HEAD "{\"collection\":\"docs\",\"id\":\"r1\",\"version\":2," \
 	"\"deleted\":false,\"modified_at\":\"2026-11-26T14:41:37.123456Z\"," \
 	"\"origin\":\"hub-1\",\"seq\":9"
+
+START_TEST(test_put_file)
+{
+	static const char sha[] =
+	    "5a2cda2351d1cdd9dd7957e57c0b3c8522451f25b6494569b7e94388c46f0980";
+	struct replica_change *chg = NULL;
+	struct replica_result res;
+	struct replica_rec *recs = NULL;
+	json_object *o, *f;
+	size_t n = 0;
+
+	ck_assert_int_eq(replica_put_file(rep, "docs", "a", "{}", sha, 100,
+	    "menu.pdf", 1000), 0);
+	ck_assert_int_eq(replica_put_file(rep, "docs", "b", "{}", "XYZ", 1,
+	    "x", 1000), TR_EINVAL);
+	/* The pending view and the push form carry the file. */
+	o = get("docs", "a");
+	ck_assert(json_object_object_get_ex(o, "file", &f) && f != NULL);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(f,
+	    "sha256")), sha);
+	json_object_put(o);
+	ck_assert_int_eq(replica_pending_load(rep, &chg, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(chg[0].has_file);
+	o = replica_change_json(&chg[0]);
+	f = json_object_object_get(o, "file");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(f,
+	    "size")), 100);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(f,
+	    "name")), "menu.pdf");
+	json_object_put(o);
+	/* Applied: the record keeps the file, and lists among the files. */
+	memset(&res, 0, sizeof(res));
+	res.status = REPLICA_APPLIED;
+	res.version = 1;
+	res.seq = 7;
+	ck_assert_int_eq(replica_push_ack(rep, chg, &res, 1, 2000), 0);
+	replica_changes_free(chg, n);
+	pull_one("docs", "nofile", 1, 8, "{}");
+	ck_assert_int_eq(replica_files_load(rep, &recs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(recs[0].id, "a");
+	ck_assert_str_eq(recs[0].file_sha256, sha);
+	ck_assert_int_eq(recs[0].file_size, 100);
+	ck_assert_str_eq(recs[0].file_name, "menu.pdf");
+	replica_recs_free(recs, n);
+}
+END_TEST
+
+START_TEST(test_rec_file_name_nul)
+{
+	struct replica_rec rec;
+	json_object *o = NULL;
+	const char *why = NULL;
+	static const char text[] = "{\"collection\":\"docs\",\"id\":\"a\","
+	    "\"version\":1,\"deleted\":false,"
+	    "\"modified_at\":\"2026-01-01T00:00:00.000Z\",\"origin\":\"hub-1\","
+	    "\"data\":{},\"file\":{\"sha256\":\"5a2cda2351d1cdd9dd7957e57c0b3c85"
+	    "22451f25b6494569b7e94388c46f0980\",\"size\":1,"
+	    "\"name\":\"a\\u0000/../b\"},\"seq\":1}";
+
+	/* A NUL is never cut short: kept as a byte the name check refuses. */
+	memset(&rec, 0, sizeof(rec));
+	ck_assert_int_eq(jcs_parse(text, strlen(text), &o), 0);
+	ck_assert_int_eq(replica_rec_from_json(o, &rec, &why), 0);
+	ck_assert_uint_eq(strlen(rec.file_name), 7);
+	ck_assert_int_eq(rec.file_name[1], 0x7f);
+	replica_rec_free(&rec);
+	json_object_put(o);
+}
+END_TEST
 
 START_TEST(test_rec_from_json)
 {
@@ -2168,6 +2240,8 @@ replica_suite(void)
 	tcase_add_test(tq, test_put_twice_keeps_base);
 	tcase_add_test(tq, test_put_invalid);
 	tcase_add_test(tq, test_delete);
+	tcase_add_test(tq, test_put_file);
+	tcase_add_test(tq, test_rec_file_name_nul);
 	tcase_add_test(tq, test_list_merge);
 	tcase_add_test(tq, test_meta);
 	suite_add_tcase(s, tq);
