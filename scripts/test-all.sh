@@ -29,6 +29,11 @@ run_check() {
 run_check _build/plain
 run_check _build/asan --enable-asan
 (cd _build/plain && make -j"$jobs" distcheck)
+# The README's first command, unattended: the live demo must run to the end.
+sh scripts/quickstart.sh >_build/quickstart.log 2>&1 ||
+	{ tail -n 40 _build/quickstart.log; echo "test-all: the quickstart demo failed"; exit 1; }
+summary="${summary}quickstart demo: OK
+"
 
 printf '%s' "$summary"
 total_p=0
