@@ -60,7 +60,7 @@ admin_usage(FILE *f)
 "  nodes [--json]\n"
 "  sessions [--json]\n"
 "  publish COLLECTION ID (--data JSON | --data-file FILE) [--file PATH]\n"
-"  import COLLECTION FILE|-    JSON Lines {\"id\", \"data\"}, one transaction\n"
+"  import COLLECTION FILE|-    JSON Lines {\"id\", \"data\", \"file\"?}, one transaction\n"
 "  delete COLLECTION ID\n"
 "  records COLLECTION [--json] [--all]\n"
 "  status [--json]\n"
@@ -706,6 +706,7 @@ admin_sessions(struct admin *a, int argc, char **argv)
 struct admin_writer {
 	sqlite3 *db;
 	char *state_dir;		/* for the blob store */
+	char err[4400];			/* why a file could not be stored */
 	const struct conf_collection *col;
 	char hub_id[TR_ID_MAX + 1];
 	size_t overhead;		/* sync_data_overhead() */
@@ -995,11 +996,13 @@ admin_import_line(struct admin_writer *w, const char *line, size_t len,
 	json_object *val = NULL, *data;
 	const char *id = NULL;
 	struct jresult res;
-	char *canon = NULL;
+	struct jchange attach;
+	char *canon = NULL, sha[BLOB_HEX_LEN + 1];
 	int64_t base;
 	size_t idlen;
-	int rc;
+	int rc, has_file = 0;
 
+	memset(&attach, 0, sizeof(attach));
 	switch ((rc = jcs_parse(line, len, &val))) {
 	case 0:
 		break;
@@ -1032,15 +1035,35 @@ admin_import_line(struct admin_writer *w, const char *line, size_t len,
 	*why = "data must be a JSON object";
 	if (msg_get_obj(val, "data", &data) != 0)
 		goto out;
-	*why = "file attachments need the blob store, which this hub does not "
-	    "have yet";
 	if (json_object_object_get_ex(val, "file", NULL) &&
-	    !msg_is_null(val, "file"))
-		goto out;
+	    !msg_is_null(val, "file")) {
+		const char *path, *name;
+
+		*why = "file must be the path of a local file, or null";
+		if (msg_get_str(val, "file", &path) != 0 || *path == '\0')
+			goto out;
+		name = strrchr(path, '/');
+		name = name != NULL ? name + 1 : path;
+		*why = "the file name must be 1-255 bytes of UTF-8 without \"..\" "
+		    "or control characters";
+		if (!journal_valid_file_name(name, strlen(name)))
+			goto out;
+		/* The blob first: a record never names a file the hub lacks. */
+		*why = "the file cannot be read or stored";
+		if ((rc = blob_store_file(w->state_dir, path, sha,
+		    &attach.file_size, w->err, sizeof(w->err))) != 0) {
+			*why = w->err;
+			goto out;
+		}
+		attach.file_sha256 = sha;
+		attach.file_name = name;
+		has_file = 1;
+	}
 	*why = "data cannot be canonicalized";
 	if ((rc = jcs_serialize(data, &canon, NULL)) != 0)
 		goto out;
-	if ((rc = admin_write(w, id, canon, 0, NULL, &res, &base, why)) == 0)
+	if ((rc = admin_write(w, id, canon, 0, has_file ? &attach : NULL, &res,
+	    &base, why)) == 0)
 		*seq = res.seq;
 out:
 	free(canon);

@@ -113,6 +113,20 @@ t_expect_grep "the record names the file" "$T_DIR/out" "$hm"
 t_expect_status "a reader gets a published file" 0 F n2 --get "$hm" --output "$T_DIR/manual.out"
 t_check "the published file arrives intact" cmp -s "$T_DIR/manual.txt" "$T_DIR/manual.out"
 t_expect_status "publish --file of a missing file" 1 A publish docs m2 --data '{}' --file "$T_DIR/nope"
+printf 'guide v1\n' >"$T_DIR/guide.txt"
+printf '{"id":"guide","data":{"t":"Guide"},"file":"%s"}\n{"id":"plain","data":{},"file":null}\n' \
+	"$T_DIR/guide.txt" >"$T_DIR/import.jsonl"
+t_expect_status "import with a file" 0 A import docs "$T_DIR/import.jsonl"
+hg=$(sha "$T_DIR/guide.txt")
+t_check "import stored the file" test -f "$(blob_path "$hg")"
+t_expect_status "a reader gets an imported file" 0 F n2 --get "$hg" --output "$T_DIR/guide.out"
+t_check "the imported file arrives intact" cmp -s "$T_DIR/guide.txt" "$T_DIR/guide.out"
+printf '{"id":"bad","data":{},"file":"%s/nope"}\n' "$T_DIR" >"$T_DIR/import2.jsonl"
+t_expect_status "import naming a missing file fails" 1 A import docs "$T_DIR/import2.jsonl"
+t_expect_grep "the missing file is named with its line" "$T_DIR/err" "import2.jsonl:1:"
+printf '{"id":"bad","data":{},"file":"%s/.."}\n' "$T_DIR" >"$T_DIR/import3.jsonl"
+t_expect_status "import of a file named .. fails" 1 A import docs "$T_DIR/import3.jsonl"
+t_expect_grep "the name is refused" "$T_DIR/err" "file name must be"
 t_expect_status "status counts the blobs" 0 A status --json
 t_check "status: blobs counted" sh -c "! grep -q '\"blobs\":0' '$T_DIR/out'"
 
