@@ -567,8 +567,28 @@ xfer_fetch_once(struct xfer_run *x, int64_t want_size, const char *out)
 		goto out;
 	}
 	x->cs = cs;
-	if ((rc = xfer_request(x, "get", held)) != 0 ||
-	    (rc = xfer_ready(x, want_size)) != 0)
+	rc = xfer_request(x, "get", held);
+	if (rc == 0)
+		rc = xfer_ready(x, want_size);
+	if (rc == TR_EINVAL && held > 0) {
+		/*
+		 * The hub refused to resume where the partial ends (it is
+		 * longer than the blob, or of another chunk size): a stale
+		 * partial must not block every later fetch, so start over.
+		 */
+		log_debug("fetch %s: the hub refused offset %lld; starting "
+		    "again from 0", x->sha_hex, (long long)held);
+		if (ftruncate(pfd, 0) != 0) {
+			xfer_seterr(x->res, "%s: %s", ppath, strerror(errno));
+			rc = TR_ESYS;
+			goto out;
+		}
+		held = 0;
+		rc = xfer_request(x, "get", held);
+		if (rc == 0)
+			rc = xfer_ready(x, want_size);
+	}
+	if (rc != 0)
 		goto out;
 	if (x->offset != held) {
 		xfer_seterr(x->res, "TRANSFER_READY offset %lld, asked %lld",

@@ -61,6 +61,24 @@ t_expect_grep "chunk_size and offset honoured" "$T_DIR/out" "chunk_size=1048576 
 t_expect_status "get with an offset that is not a chunk multiple" 0 F n1 --get "$(sha "$T_DIR/f1")" --offset 7 --output "$T_DIR/x"
 t_expect_grep "bad offset: INVALID_REQUEST" "$T_DIR/out" "error INVALID_REQUEST"
 
+# --- trosyn-client against the same hub ---
+CLIENT="$top_builddir/trosyn-client"
+# shellcheck disable=SC2317
+TC() {
+	"$CLIENT" -k "$T_DIR/n1.json" -s "$T_DIR/c1" --hub "127.0.0.1:$PORT" \
+		--file-port "$FILE_PORT" "$@"
+}
+t_expect_status "trosyn-client upload" 0 TC upload "$T_DIR/f65537"
+t_expect_grep "upload prints the sha256" "$T_DIR/out" "$(sha "$T_DIR/f65537")"
+t_expect_status "trosyn-client fetch of 50 MiB" 0 TC fetch "$(sha "$T_DIR/f52428800")" --output "$T_DIR/c50"
+t_check "fetched 50 MiB intact" cmp -s "$T_DIR/f52428800" "$T_DIR/c50"
+h1=$(sha "$T_DIR/f1")
+mkdir -p "$T_DIR/c1/partial"
+head -c 131072 /dev/zero >"$T_DIR/c1/partial/$h1.65536.part"
+t_expect_status "a stale partial longer than the file does not block a fetch" 0 \
+	TC fetch "$h1" --output "$T_DIR/c1.out"
+t_check "the fetch after a stale partial is intact" cmp -s "$T_DIR/f1" "$T_DIR/c1.out"
+
 # --- tampering: refused, nothing published ---
 for fault in flip-ct flip-tag flip-index flip-last; do
 	head -c 200000 /dev/urandom >"$T_DIR/t-$fault"
