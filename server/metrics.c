@@ -256,11 +256,30 @@ metrics_render(struct metrics *m, char **out, size_t *len)
 	mb_printf(&b, "trosyn_records_total{direction=\"in\"} %" PRIu64 "\n",
 	    ld(&s->records_in));
 	mb_head(&b, "trosyn_bytes_total", "counter",
-	    "Bytes of frames by channel and direction.");
+	    "Bytes by channel and direction: frames of the main channel, file "
+	    "data of the file channel.");
 	mb_printf(&b, "trosyn_bytes_total{channel=\"main\",direction=\"in\"} %"
 	    PRIu64 "\n", ld(&s->bytes_in));
 	mb_printf(&b, "trosyn_bytes_total{channel=\"main\",direction=\"out\"} "
 	    "%" PRIu64 "\n", ld(&s->bytes_out));
+	mb_printf(&b, "trosyn_bytes_total{channel=\"file\",direction=\"in\"} %"
+	    PRIu64 "\n", ld(&s->file_bytes_in));
+	mb_printf(&b, "trosyn_bytes_total{channel=\"file\",direction=\"out\"} "
+	    "%" PRIu64 "\n", ld(&s->file_bytes_out));
+	mb_head(&b, "trosyn_transfers_total", "counter",
+	    "File transfers (gets and puts) by result.");
+	mb_printf(&b, "trosyn_transfers_total{result=\"ok\"} %" PRIu64 "\n",
+	    ld(&s->transfers_ok));
+	mb_printf(&b, "trosyn_transfers_total{result=\"failed\"} %" PRIu64
+	    "\n", ld(&s->transfers_failed));
+	if (hub->file_pool != NULL) {
+		pool_stats(hub->file_pool, &busy, &queued, &workers, &depth);
+		mb_one(&b, "trosyn_transfer_queue_depth", "gauge",
+		    "Connections waiting for a transfer worker.",
+		    (uint64_t)queued);
+		mb_one(&b, "trosyn_transfer_workers_busy", "gauge",
+		    "Transfer workers serving a connection.", (uint64_t)busy);
+	}
 	if (hub->disc != NULL) {
 		discovery_stats(hub->disc, &ds);
 		mb_one(&b, "trosyn_udp_received_total", "counter",

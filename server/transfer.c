@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@
 
 /* What BUSY tells a node whose blob another node is putting right now. */
 #define TRANSFER_RETRY_AFTER_MS	1000
+/* How long a refused stream is drained before the close. */
+#define TRANSFER_LINGER_MS	1000
 
 /* One worker's reusable state. */
 struct transfer_worker {
@@ -562,6 +565,25 @@ out:
 	return rc;
 }
 
+/*
+ * Close FD without losing what was just sent: stop writing, then read and
+ * drop what the peer still sends (the rest of a refused stream) for at
+ * most LINGER_MS, so that the kernel does not answer it with a reset that
+ * could discard our ERROR before the peer reads it.
+ */
+static void
+transfer_linger(int fd, long linger_ms)
+{
+	static __thread char sink[65536];
+	long long until = thr_mono_ms() + linger_ms;
+
+	if (shutdown(fd, SHUT_WR) != 0)
+		return;
+	session_set_timeouts(fd, 100);
+	while (thr_mono_ms() < until && read(fd, sink, sizeof(sink)) > 0)
+		;
+}
+
 /* Serve one file-channel connection. */
 void
 transfer_serve(void *arg, struct pool_item *item, int worker)
@@ -569,6 +591,7 @@ transfer_serve(void *arg, struct pool_item *item, int worker)
 	struct hub *hub = arg;
 	struct hub_conn hc;
 	long left;
+	int rc = 0;
 
 	memset(&hc, 0, sizeof(hc));
 	hc.hub = hub;
@@ -601,8 +624,8 @@ transfer_serve(void *arg, struct pool_item *item, int worker)
 	    &hc.reg_handle) != 0)
 		goto out;
 	session_set_timeouts(item->fd, (long)hc.lim.idle_timeout * 1000);
-	while (!hub_stopping(hub) && transfer_step(&hc,
-	    &hub->xfer->w[worker]) == 0)
+	while (!hub_stopping(hub) && (rc = transfer_step(&hc,
+	    &hub->xfer->w[worker])) == 0)
 		;
 	registry_conn_remove(hub->reg, hc.reg_handle);
 out:
@@ -611,4 +634,7 @@ out:
 	kdf_cleanse(hc.exporter, sizeof(hc.exporter));
 	kdf_cleanse(hc.conn_key, sizeof(hc.conn_key));
 	tls_close(hc.ssl);
+	/* A refused stream: the node may still be sending chunks. */
+	if (rc == TR_EAUTHTAG || rc == TR_EPROTO || rc == TR_EINVAL)
+		transfer_linger(item->fd, TRANSFER_LINGER_MS);
 }

@@ -188,6 +188,13 @@ t_check "8 parallel puts: each done or BUSY ($ok done, $busy busy)" test "$((ok 
 t_check "8 parallel puts: none corrupt" test "$bad" -eq 0
 t_check "8 parallel puts: some went through" test "$ok" -ge 2
 
+A metrics >"$T_DIR/metrics"
+out_bytes=$(awk '$1 == "trosyn_bytes_total{channel=\"file\",direction=\"out\"}" { print $2 }' "$T_DIR/metrics")
+t_check "metrics: file bytes sent by gets (${out_bytes:-none})" test "${out_bytes:-0}" -gt 52428800
+ok_n=$(awk '$1 == "trosyn_transfers_total{result=\"ok\"}" { print $2 }' "$T_DIR/metrics")
+t_check "metrics: transfers counted (${ok_n:-none})" test "${ok_n:-0}" -ge 20
+t_expect_grep "metrics: failed transfers counted" "$T_DIR/metrics" 'trosyn_transfers_total{result="failed"}'
+
 t_hub_stop
 t_check "hub stopped cleanly" test "$HUB_STATUS" -eq 0
 t_check "no partial left of the resumed file" sh -c "! ls '$T_DIR/state/blobs/partial' | grep -q '^$h'"

@@ -689,8 +689,7 @@ xfer_put(struct probe *p)
 		if (frame_write(&p->c.fc, TR_FRAME_CHUNK, body,
 		    (uint32_t)blen) != 0) {
 			say("closed while sending");
-			free(body);
-			goto out;
+			break;	/* the hub's ERROR may still be readable */
 		}
 		sent++;
 	}
