@@ -89,26 +89,6 @@ beat_valid_error(const char *s)
 	return 1;
 }
 
-/* Sign ENV with KEY and encode it into BUF when it fits 512 bytes; TR_ETOOBIG when not. */
-static int
-beat_fit(json_object *env, const uint8_t *key, char *buf, size_t *len)
-{
-	char *text = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = msg_sign(env, key, TR_KEY_LEN)) != 0 ||
-	    (rc = msg_encode(env, &text, &n)) != 0)
-		return rc;
-	if (n <= TR_UDP_MAX) {
-		memcpy(buf, text, n);
-		*len = n;
-	} else
-		rc = TR_ETOOBIG;
-	free(text);
-	return rc;
-}
-
 /* Encode the next heartbeat. */
 int
 beat_encode(struct beat_session *s, const struct beat_figures *f, char *buf,
@@ -143,11 +123,11 @@ beat_encode(struct beat_session *s, const struct beat_figures *f, char *buf,
 	    p)) == NULL)
 		return TR_ENOMEM;
 	p = msg_payload(env);
-	if ((rc = beat_fit(env, s->key, buf, len)) == TR_ETOOBIG) {
+	if ((rc = msg_encode_udp(env, s->key, buf, len)) == TR_ETOOBIG) {
 		json_object_object_del(p, "last_error");
-		if ((rc = beat_fit(env, s->key, buf, len)) == TR_ETOOBIG) {
+		if ((rc = msg_encode_udp(env, s->key, buf, len)) == TR_ETOOBIG) {
 			json_object_object_del(p, "disk_free");
-			rc = beat_fit(env, s->key, buf, len);
+			rc = msg_encode_udp(env, s->key, buf, len);
 		}
 	}
 	if (rc == 0)

@@ -118,8 +118,6 @@ disc_broadcast_new(const struct link_creds *cr, char *buf, size_t *len,
     char msgid[TR_UUID_LEN + 1])
 {
 	json_object *env = NULL, *p;
-	char *text = NULL;
-	size_t n = 0;
 	int rc;
 
 	if ((p = json_object_new_object()) == NULL)
@@ -133,18 +131,8 @@ disc_broadcast_new(const struct link_creds *cr, char *buf, size_t *len,
 	if ((env = msg_new(TR_MSG_DISCOVERY_BROADCAST, cr->node_id, NULL, NULL,
 	    p)) == NULL)
 		return TR_ENOMEM;
-	if ((rc = msg_sign(env, cr->site_key, TR_KEY_LEN)) != 0 ||
-	    (rc = msg_encode(env, &text, &n)) != 0)
-		goto out;
-	if (n > TR_UDP_MAX) {
-		rc = TR_ETOOBIG;
-		goto out;
-	}
-	memcpy(buf, text, n);
-	*len = n;
-	snprintf(msgid, TR_UUID_LEN + 1, "%s", msg_id(env));
-out:
-	free(text);
+	if ((rc = msg_encode_udp(env, cr->site_key, buf, len)) == 0)
+		snprintf(msgid, TR_UUID_LEN + 1, "%s", msg_id(env));
 	json_object_put(env);
 	return rc;
 }

@@ -358,6 +358,27 @@ msg_verify(json_object *env, const uint8_t *key, size_t keylen)
 	return 0;
 }
 
+/* Sign ENV and encode it as one datagram of at most TR_UDP_MAX bytes. */
+int
+msg_encode_udp(json_object *env, const uint8_t *key, char *buf, size_t *len)
+{
+	char *text = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = msg_sign(env, key, TR_KEY_LEN)) != 0 ||
+	    (rc = msg_encode(env, &text, &n)) != 0)
+		return rc;
+	if (n > TR_UDP_MAX)
+		rc = TR_ETOOBIG;
+	else {
+		memcpy(buf, text, n);
+		*len = n;
+	}
+	free(text);
+	return rc;
+}
+
 /* Canonical (JCS) text of the whole ENV into a malloc'd buffer. */
 int
 msg_encode(json_object *env, char **out, size_t *len)

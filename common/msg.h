@@ -56,6 +56,14 @@ int msg_sign(json_object *env, const uint8_t *key, size_t keylen);
  */
 int msg_verify(json_object *env, const uint8_t *key, size_t keylen);
 
+/*
+ * Sign ENV with KEY (TR_KEY_LEN bytes) and write its canonical text into
+ * BUF (TR_UDP_MAX bytes), *LEN its length: one datagram of section 8.
+ * TR_ETOOBIG when it would exceed TR_UDP_MAX bytes (BUF untouched).
+ */
+int msg_encode_udp(json_object *env, const uint8_t *key, char *buf,
+    size_t *len);
+
 /* Canonical (JCS) text of the whole ENV into a malloc'd buffer. */
 int msg_encode(json_object *env, char **out, size_t *len);
 

@@ -152,27 +152,6 @@ fail:
 	return NULL;
 }
 
-/* Encode ENV signed with KEY into BUF. */
-int
-discovery_encode(json_object *env, const uint8_t *key, char *buf, size_t *len)
-{
-	char *text = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = msg_sign(env, key, TR_KEY_LEN)) != 0 ||
-	    (rc = msg_encode(env, &text, &n)) != 0)
-		return rc;
-	if (n > TR_UDP_MAX) {
-		free(text);
-		return TR_ETOOBIG;
-	}
-	memcpy(buf, text, n);
-	free(text);
-	*len = n;
-	return 0;
-}
-
 /* Sign ENV with the site key and send it to TO. */
 static int
 disc_send(struct discovery *d, json_object *env, const struct sockaddr_in *to)
@@ -181,7 +160,7 @@ disc_send(struct discovery *d, json_object *env, const struct sockaddr_in *to)
 	size_t len;
 	int rc;
 
-	if ((rc = discovery_encode(env, d->hub->keys.site_key, buf,
+	if ((rc = msg_encode_udp(env, d->hub->keys.site_key, buf,
 	    &len)) != 0)
 		return rc;
 	if (sendto(d->fd, buf, len, 0, (const struct sockaddr *)to,

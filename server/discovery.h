@@ -70,10 +70,6 @@ int discovery_handle(struct discovery *d, const char *buf, size_t len,
 /* Multicast the hub's HEARTBEAT (role hub) to the group; 0 or a TR_E* code. */
 int discovery_announce(struct discovery *d);
 
-/* Encode ENV signed with KEY into BUF (TR_UDP_MAX bytes): 0, or TR_ETOOBIG. */
-int discovery_encode(json_object *env, const uint8_t *key, char *buf,
-    size_t *len);
-
 /* A snapshot of D's counters. */
 void discovery_stats(struct discovery *d, struct disc_stats *st);
 

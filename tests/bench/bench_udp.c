@@ -200,7 +200,7 @@ prepare(const struct reg_session *s, size_t n, size_t *total)
 		json_object_object_add(p, "disk_free",
 		    json_object_new_int64(INT64_C(50000000000)));
 		env = msg_new(TR_MSG_HEARTBEAT, "bench-node", NULL, NULL, p);
-		if (env == NULL || discovery_encode(env, s->hb_key, buf,
+		if (env == NULL || msg_encode_udp(env, s->hb_key, buf,
 		    &d[i].len) != 0 || (d[i].buf = malloc(d[i].len)) == NULL)
 			fail("encode");
 		memcpy(d[i].buf, buf, d[i].len);
@@ -238,7 +238,7 @@ discovery_rtts(struct hub *hub, uint16_t port, long long *rtt, int rounds)
 		    json_object_new_string(hub->keys.site_id));
 		env = msg_new(TR_MSG_DISCOVERY_BROADCAST, "bench-node", NULL,
 		    NULL, p);
-		if (discovery_encode(env, hub->keys.site_key, out, &len) != 0)
+		if (msg_encode_udp(env, hub->keys.site_key, out, &len) != 0)
 			fail("encode");
 		json_object_put(env);
 		t0 = now_us();

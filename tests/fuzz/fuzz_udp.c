@@ -112,9 +112,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(type, TR_MSG_HEARTBEAT) == 0) {
 		json_object_object_add(p, "session_id",
 		    json_object_new_string(fuzz_sess.session_id));
-		if (discovery_encode(env, fuzz_sess.hb_key, buf, &len) == 0)
+		if (msg_encode_udp(env, fuzz_sess.hb_key, buf, &len) == 0)
 			fuzz_handle(buf, len);
-	} else if (discovery_encode(env, fuzz_site_key, buf, &len) == 0) {
+	} else if (msg_encode_udp(env, fuzz_site_key, buf, &len) == 0) {
 		fuzz_handle(buf, len);
 	}
 out:

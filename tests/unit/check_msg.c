@@ -849,6 +849,34 @@ START_TEST(test_accessors_missing)
 }
 END_TEST
 
+/* One signed datagram: within 512 bytes it is written and verifies; over it, TR_ETOOBIG and BUF untouched. */
+START_TEST(test_encode_udp)
+{
+	static const uint8_t key[TR_KEY_LEN] = { 7 };
+	char buf[TR_UDP_MAX], big[600];
+	json_object *env, *p = json_object_new_object(), *back = NULL;
+	size_t len = 0;
+
+	json_object_object_add(p, "site_id", json_object_new_string("s"));
+	env = msg_new(TR_MSG_DISCOVERY_BROADCAST, "n1", NULL, NULL, p);
+	ck_assert_int_eq(msg_encode_udp(env, key, buf, &len), 0);
+	ck_assert_uint_le(len, TR_UDP_MAX);
+	ck_assert_int_eq(msg_parse(buf, len, &back), 0);
+	ck_assert_int_eq(msg_verify(back, key, TR_KEY_LEN), 0);
+	json_object_put(back);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	json_object_object_add(msg_payload(env), "pad",
+	    json_object_new_string(big));
+	memset(buf, 0x55, sizeof(buf));
+	len = 12345;
+	ck_assert_int_eq(msg_encode_udp(env, key, buf, &len), TR_ETOOBIG);
+	ck_assert_uint_eq(len, 12345);
+	ck_assert_int_eq((unsigned char)buf[0], 0x55);
+	json_object_put(env);
+}
+END_TEST
+
 START_TEST(test_error_payload)
 {
 	json_object *pl, *d;
@@ -907,6 +935,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_accessors_missing);
 	tcase_add_test(tc, test_error_payload);
+	tcase_add_test(tc, test_encode_udp);
 	suite_add_tcase(s, tc);
 	return s;
 }
