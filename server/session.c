@@ -191,14 +191,72 @@ session_count_bytes(struct hub_conn *hc)
 	fc->bytes_in = fc->bytes_out = 0;
 }
 
+/* Open HC's connection: auth_timeout deadline, TLS, login, registration. */
+int
+session_open(struct hub_conn *hc, struct pool *pool, SSL_CTX *ctx,
+    uint32_t max_chunk)
+{
+	struct hub *hub = hc->hub;
+	struct pool_item *item = hc->item;
+	const char *what = hc->channel == HUB_CHANNEL_FILE ?
+	    "file connection" : "connection";
+	long left;
+	int rc;
+
+	hub_limits_get(hub, &hc->lim);
+	/* auth_timeout counts from accept, queueing included. */
+	left = (long)hc->lim.auth_timeout * 1000 -
+	    (long)(thr_mono_ms() - item->accepted_ms);
+	if (left <= 0) {
+		log_info("%s from %s waited past auth_timeout in the queue, "
+		    "closing", what, item->peer);
+		return TR_ETIMEDOUT;
+	}
+	log_info("%s from %s accepted by worker %d", what, item->peer,
+	    hc->worker);
+	/* A deadline, not only per-read timeouts: trickling cannot stretch it. */
+	pool_set_deadline(pool, hc->worker, item->accepted_ms +
+	    (long long)hc->lim.auth_timeout * 1000);
+	session_set_timeouts(item->fd, left);
+	if ((rc = tls_accept(ctx, item->fd, &hc->ssl)) != 0) {
+		log_info("TLS handshake with %s failed: %s", item->peer,
+		    tr_strerror(rc));
+		return rc;
+	}
+	conn_init(&hc->c, item->fd, hc->ssl, hc->lim.max_message_size,
+	    max_chunk, hub->keys.hub_id, hub->keys.hub_name);
+	if ((rc = tls_exporter(hc->ssl, hc->exporter)) != 0 ||
+	    (rc = auth_login(hc)) != 0)
+		return rc;
+	pool_set_deadline(pool, hc->worker, 0);
+	if ((rc = registry_conn_add(hub->reg, hc->session.session_id, item->fd,
+	    &hc->reg_handle)) != 0)
+		return rc;
+	session_set_timeouts(item->fd, (long)hc->lim.idle_timeout * 1000);
+	return 0;
+}
+
+/* Undo session_open: unregister, forget the keys, close TLS. */
+void
+session_close(struct hub_conn *hc)
+{
+	if (hc->reg_handle != 0)
+		registry_conn_remove(hc->hub->reg, hc->reg_handle);
+	hc->reg_handle = 0;
+	conn_clear(&hc->c);
+	kdf_cleanse(&hc->session, sizeof(hc->session));
+	kdf_cleanse(hc->exporter, sizeof(hc->exporter));
+	kdf_cleanse(hc->conn_key, sizeof(hc->conn_key));
+	tls_close(hc->ssl);
+	hc->ssl = NULL;
+}
+
 /* Serve one main-channel connection. */
 void
 session_serve_main(void *arg, struct pool_item *item, int worker)
 {
 	struct hub *hub = arg;
 	struct hub_conn hc;
-	long left;
-	int rc;
 
 	memset(&hc, 0, sizeof(hc));
 	hc.hub = hub;
@@ -206,48 +264,13 @@ session_serve_main(void *arg, struct pool_item *item, int worker)
 	hc.worker = worker;
 	hc.channel = HUB_CHANNEL_MAIN;
 	hc.db = hub->main_dbs[worker];
-	hub_limits_get(hub, &hc.lim);
 	__atomic_add_fetch(&hub->stats.conns_served, 1, __ATOMIC_RELAXED);
-
-	/* auth_timeout counts from accept, queueing included. */
-	left = (long)hc.lim.auth_timeout * 1000 -
-	    (long)(thr_mono_ms() - item->accepted_ms);
-	if (left <= 0) {
-		log_info("connection from %s waited past auth_timeout in the "
-		    "queue, closing", item->peer);
-		return;
-	}
-	log_info("connection from %s accepted by worker %d", item->peer,
-	    worker);
-	/* A deadline, not only per-read timeouts: trickling cannot stretch it. */
-	pool_set_deadline(hub->main_pool, worker, item->accepted_ms +
-	    (long long)hc.lim.auth_timeout * 1000);
-	session_set_timeouts(item->fd, left);
-	if ((rc = tls_accept(hub->tls_main, item->fd, &hc.ssl)) != 0) {
-		log_info("TLS handshake with %s failed: %s", item->peer,
-		    tr_strerror(rc));
-		return;
-	}
-	conn_init(&hc.c, item->fd, hc.ssl, hc.lim.max_message_size, 0,
-	    hub->keys.hub_id, hub->keys.hub_name);
-	if (tls_exporter(hc.ssl, hc.exporter) != 0 ||
-	    auth_login(&hc) != 0)
-		goto out;
-	pool_set_deadline(hub->main_pool, worker, 0);
-	if (registry_conn_add(hub->reg, hc.session.session_id, item->fd,
-	    &hc.reg_handle) != 0)
-		goto out;
-	session_set_timeouts(item->fd, (long)hc.lim.idle_timeout * 1000);
-	while (!hub_stopping(hub) && session_step(&hc) == 0)
-		session_count_bytes(&hc);
-	registry_conn_remove(hub->reg, hc.reg_handle);
-out:
+	if (session_open(&hc, hub->main_pool, hub->tls_main, 0) == 0)
+		while (!hub_stopping(hub) && session_step(&hc) == 0)
+			session_count_bytes(&hc);
 	session_count_bytes(&hc);
 	sync_conn_end(&hc);
-	conn_clear(&hc.c);
-	kdf_cleanse(&hc.session, sizeof(hc.session));
-	kdf_cleanse(hc.exporter, sizeof(hc.exporter));
-	tls_close(hc.ssl);
+	session_close(&hc);
 }
 
 /* Answer a connection the saturated pool could not take. */

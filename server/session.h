@@ -14,6 +14,19 @@
  */
 typedef int (*session_handler_fn)(struct hub_conn *hc, json_object *env);
 
+/*
+ * Open the connection of HC (hub, item, worker, channel and db set): the
+ * auth_timeout deadline on POOL, the TLS handshake with CTX, the login of
+ * section 6, registration in the registry, idle timeouts.  MAX_CHUNK is
+ * the largest 'C' frame body accepted (0: none).  0, or a negative code
+ * after logging; session_close() undoes it either way.
+ */
+int session_open(struct hub_conn *hc, struct pool *pool, SSL_CTX *ctx,
+    uint32_t max_chunk);
+
+/* Undo session_open: unregister the connection, forget its keys, close TLS. */
+void session_close(struct hub_conn *hc);
+
 /* Serve one main-channel connection (a pool_fn; ARG is the struct hub). */
 void session_serve_main(void *arg, struct pool_item *item, int worker);
 

@@ -590,7 +590,6 @@ transfer_serve(void *arg, struct pool_item *item, int worker)
 {
 	struct hub *hub = arg;
 	struct hub_conn hc;
-	long left;
 	int rc = 0;
 
 	memset(&hc, 0, sizeof(hc));
@@ -599,41 +598,12 @@ transfer_serve(void *arg, struct pool_item *item, int worker)
 	hc.worker = worker;
 	hc.channel = HUB_CHANNEL_FILE;
 	hc.db = hub->file_dbs[worker];
-	hub_limits_get(hub, &hc.lim);
-	left = (long)hc.lim.auth_timeout * 1000 -
-	    (long)(thr_mono_ms() - item->accepted_ms);
-	if (left <= 0) {
-		log_info("file connection from %s waited past auth_timeout in "
-		    "the queue, closing", item->peer);
-		return;
-	}
-	log_info("file connection from %s accepted by transfer worker %d",
-	    item->peer, worker);
-	pool_set_deadline(hub->file_pool, worker, item->accepted_ms +
-	    (long long)hc.lim.auth_timeout * 1000);
-	session_set_timeouts(item->fd, left);
-	if (tls_accept(hub->tls_file, item->fd, &hc.ssl) != 0)
-		return;
-	conn_init(&hc.c, item->fd, hc.ssl, hc.lim.max_message_size,
-	    TR_MAX_CHUNK_SIZE + TR_CHUNK_OVERHEAD, hub->keys.hub_id,
-	    hub->keys.hub_name);
-	if (tls_exporter(hc.ssl, hc.exporter) != 0 || auth_login(&hc) != 0)
-		goto out;
-	pool_set_deadline(hub->file_pool, worker, 0);
-	if (registry_conn_add(hub->reg, hc.session.session_id, item->fd,
-	    &hc.reg_handle) != 0)
-		goto out;
-	session_set_timeouts(item->fd, (long)hc.lim.idle_timeout * 1000);
-	while (!hub_stopping(hub) && (rc = transfer_step(&hc,
-	    &hub->xfer->w[worker])) == 0)
-		;
-	registry_conn_remove(hub->reg, hc.reg_handle);
-out:
-	conn_clear(&hc.c);
-	kdf_cleanse(&hc.session, sizeof(hc.session));
-	kdf_cleanse(hc.exporter, sizeof(hc.exporter));
-	kdf_cleanse(hc.conn_key, sizeof(hc.conn_key));
-	tls_close(hc.ssl);
+	if (session_open(&hc, hub->file_pool, hub->tls_file,
+	    TR_MAX_CHUNK_SIZE + TR_CHUNK_OVERHEAD) == 0)
+		while (!hub_stopping(hub) && (rc = transfer_step(&hc,
+		    &hub->xfer->w[worker])) == 0)
+			;
+	session_close(&hc);
 	/* A refused stream: the node may still be sending chunks. */
 	if (rc == TR_EAUTHTAG || rc == TR_EPROTO || rc == TR_EINVAL)
 		transfer_linger(item->fd, TRANSFER_LINGER_MS);
