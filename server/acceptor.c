@@ -142,12 +142,18 @@ acceptor_main(void *arg)
 		}
 		if (pool_submit(a->pool, &item) == 0)
 			continue;
+		/*
+		 * Counted before the hand-off: once submitted, the rejection
+		 * path may finish with the socket before this thread runs on,
+		 * and whoever reads the counters must already see it.
+		 */
+		__atomic_add_fetch(&a->rejected, 1, __ATOMIC_RELAXED);
 		if (a->reject != NULL && pool_submit(a->reject, &item) == 0) {
-			__atomic_add_fetch(&a->rejected, 1, __ATOMIC_RELAXED);
 			log_info("connection from %s: workers saturated, "
 			    "answering BUSY", item.peer);
 			continue;
 		}
+		__atomic_sub_fetch(&a->rejected, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&a->dropped, 1, __ATOMIC_RELAXED);
 		log_warn("connection from %s dropped: workers and rejection "
 		    "path saturated", item.peer);
