@@ -15,6 +15,10 @@
 #include "err.h"
 #include "log.h"
 
+/* Tries, and the pause between them, to switch a new database to WAL. */
+#define DB_WAL_TRIES	100
+#define DB_WAL_WAIT_US	50000
+
 /*
  * A connection is opened with SQLITE_OPEN_NOMUTEX: it must be used by one
  * thread at a time, so every thread keeps its own connection.  WAL lets the
@@ -47,6 +51,38 @@ db_pragma_check(sqlite3 *db, const char *sql, const char *want)
 out:
 	sqlite3_finalize(stmt);
 	return rc;
+}
+
+/*
+ * Put DB in WAL mode.  Switching a new database needs an exclusive lock,
+ * and SQLite answers BUSY at once, without the busy handler, when another
+ * process opening the same new file holds a shared one (a node's status
+ * read while its first sync creates the replica): try again for a while.
+ */
+static int
+db_wal(sqlite3 *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	int step = SQLITE_BUSY;
+
+	for (int i = 0; i < DB_WAL_TRIES; i++) {
+		if (db_prepare(db, "PRAGMA journal_mode=WAL", &stmt) != 0)
+			return TR_EDB;
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW && sqlite3_column_text(stmt, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(stmt, 0),
+		    "wal") == 0) {
+			sqlite3_finalize(stmt);
+			return 0;
+		}
+		sqlite3_finalize(stmt);
+		if ((step & 0xff) != SQLITE_BUSY && (step & 0xff) != SQLITE_LOCKED)
+			break;
+		usleep(DB_WAL_WAIT_US);
+	}
+	log_err("sqlite: cannot switch to WAL: %s", step == SQLITE_ROW ?
+	    "the journal mode did not change" : sqlite3_errstr(step));
+	return TR_EDB;
 }
 
 /* Open PATH in WAL mode with synchronous=FULL, foreign keys and a 5 s busy timeout. */
@@ -87,8 +123,9 @@ db_open(const char *path, int create, sqlite3 **out)
 		rc = TR_EDB;
 		goto out;
 	}
-	if ((rc = db_pragma_check(db, "PRAGMA journal_mode=WAL", "wal")) != 0 ||
-	    (rc = db_exec(db, "PRAGMA synchronous=FULL")) != 0 ||
+	if ((rc = db_wal(db)) != 0)
+		goto out;
+	if ((rc = db_exec(db, "PRAGMA synchronous=FULL")) != 0 ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != 0 ||
 	    (rc = db_pragma_check(db, "PRAGMA foreign_keys", "1")) != 0) {
 		log_err("sqlite: %s: cannot set up the database", path);
