@@ -90,23 +90,6 @@ control_read_line(int fd, size_t max, char **out)
 	return 0;
 }
 
-/* Write all of BUF to FD. */
-static int
-control_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return TR_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Add a millisecond time (or null for 0) to OBJ under KEY. */
 static void
 control_add_time(json_object *obj, const char *key, int64_t ms)
@@ -300,7 +283,7 @@ control_serve(struct control *ctl, int fd)
 		resp = control_answer(ctl->hub, req);
 	if (jcs_serialize(resp, &text, &len) == 0) {
 		text[len] = '\n';
-		control_write_all(fd, text, len + 1);
+		session_write_all(fd, text, len + 1);
 	}
 out:
 	free(text);
@@ -414,7 +397,7 @@ control_call(const char *path, json_object *req, json_object **resp,
 	if ((rc = jcs_serialize(req, &text, &len)) != 0)
 		goto out;
 	text[len] = '\n';
-	if ((rc = control_write_all(fd, text, len + 1)) != 0)
+	if ((rc = session_write_all(fd, text, len + 1)) != 0)
 		goto out;
 	if ((rc = control_read_line(fd, 64 * 1024 * 1024, &line)) != 0)
 		goto out;

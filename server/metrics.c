@@ -306,23 +306,6 @@ metrics_render(struct metrics *m, char **out, size_t *len)
 	return 0;
 }
 
-/* Write all of BUF to FD. */
-static int
-metrics_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return TR_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Answer one HTTP request on FD: GET /metrics, else 404 or 400. */
 static void
 metrics_serve(struct metrics *m, int fd)
@@ -364,8 +347,8 @@ metrics_serve(struct metrics *m, int fd)
 	hl = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: "
 	    "text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: %zu"
 	    "\r\nConnection: close\r\n\r\n", status, blen);
-	if (metrics_write_all(fd, head, (size_t)hl) == 0 && body != NULL)
-		metrics_write_all(fd, body, blen);
+	if (session_write_all(fd, head, (size_t)hl) == 0 && body != NULL)
+		session_write_all(fd, body, blen);
 	free(body);
 }
 

@@ -1,6 +1,7 @@
 /* Per-connection state machine of the hub's main channel. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,25 @@ session_may_finish(struct hub_conn *hc, json_object *env)
 	    (strcmp(type, TR_MSG_SYNC_ACK) == 0 ||
 	    strcmp(type, TR_MSG_SYNC_DATA) == 0 ||
 	    strcmp(type, TR_MSG_SYNC_COMPLETE) == 0);
+}
+
+/* Write all LEN bytes of BUF to the socket FD (no SIGPIPE). */
+int
+session_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return TR_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* Set both socket timeouts of FD to MS milliseconds. */

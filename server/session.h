@@ -52,6 +52,9 @@ int session_error(struct hub_conn *hc, json_object *env, const char *code,
  */
 int session_recv(struct hub_conn *hc, json_object **env);
 
+/* Write all LEN bytes of BUF to the socket FD (no SIGPIPE): 0 or TR_EIO. */
+int session_write_all(int fd, const void *buf, size_t len);
+
 /* Set both socket timeouts of FD to MS milliseconds. */
 void session_set_timeouts(int fd, long ms);
 

@@ -140,6 +140,12 @@ t_expect_grep "metrics port: Prometheus content type" "$T_DIR/out" "text/plain; 
 t_expect_grep "metrics port: samples" "$T_DIR/out" "trosyn_sessions "
 t_expect_status "metrics port: other paths" 0 "$UDP" --port "$mport" --data /secret scrape
 t_expect_grep "metrics port: 404" "$T_DIR/out" "404 Not Found"
+t_expect_status "metrics port: another method" 0 "$UDP" --port "$mport" --data "RAW POST /metrics HTTP/1.0" scrape
+t_expect_grep "metrics port: 405" "$T_DIR/out" "405 Method Not Allowed"
+t_expect_status "metrics port: a garbage request" 0 "$UDP" --port "$mport" --data "RAW $(printf '\001\002garbage')" scrape
+t_expect_grep "metrics port: garbage gets 405" "$T_DIR/out" "405 Method Not Allowed"
+t_expect_status "metrics port: still serving after them" 0 "$UDP" --port "$mport" --data /metrics scrape
+t_expect_grep "metrics port: 200 again" "$T_DIR/out" "200 OK"
 
 # Silence: offline after 3 intervals (3 s here), and the transition is logged.
 t_check "silent node goes offline (logged)" t_wait_for "$T_DIR/hub.log" "node n1 is offline" 8

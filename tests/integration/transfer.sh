@@ -90,6 +90,18 @@ for fault in flip-ct flip-tag flip-index flip-last; do
 	t_check "$fault: nothing published" test ! -e "$(blob_path "$h")"
 done
 
+# --- authentic chunks in the wrong order or of the wrong length, a message mid-stream ---
+for case in skip-first:chunk_index short-chunk:chunk_length json-frame:chunk_frame; do
+	fault=${case%:*} reason=${case#*:}
+	head -c 200000 /dev/urandom >"$T_DIR/t-$fault"
+	h=$(sha "$T_DIR/t-$fault")
+	t_expect_status "$fault: the put runs" 0 F n1 --put "$T_DIR/t-$fault" --xfer-fault "$fault"
+	t_expect_grep "$fault: INVALID_REQUEST with reason $reason" "$T_DIR/out" "\"reason\":\"$reason\""
+	t_check "$fault: nothing published" test ! -e "$(blob_path "$h")"
+done
+t_expect_status "the hub serves after refused streams" 0 F n1 --get "$(sha "$T_DIR/f1")" --output "$T_DIR/after"
+t_check "the get after refused streams is intact" cmp -s "$T_DIR/f1" "$T_DIR/after"
+
 # --- a sender that dies mid-stream, then resumes ---
 head -c 1048576 /dev/urandom >"$T_DIR/big"
 h=$(sha "$T_DIR/big")

@@ -34,7 +34,10 @@
  *                     first chunk sent), die-after:N (exit without a word
  *                     after N chunks of a put or a get), wrong-sha (claim
  *                     another sha256), wrong-size (claim one byte more),
- *                     huge-size (claim 2^40 bytes).
+ *                     huge-size (claim 2^40 bytes), skip-first (an
+ *                     authentic chunk with the next index), short-chunk
+ *                     (a first chunk one byte short), json-frame (a 'J'
+ *                     frame instead of the first chunk).
  */
 #include "config.h"
 
@@ -677,7 +680,17 @@ xfer_put(struct probe *p)
 			say("dying after %" PRId64 " chunks", sent);
 			_exit(0);
 		}
-		chunk_seal(cc, key, id, TR_DIR_C2H, (uint64_t)i,
+		if (sent == 0 && strcmp(fault, "json-frame") == 0) {
+			/* A message where the first chunk should be. */
+			if (frame_write(&p->c.fc, TR_FRAME_JSON, "{}", 2) != 0)
+				say("closed while sending");
+			break;
+		}
+		if (sent == 0 && strcmp(fault, "short-chunk") == 0 && !last)
+			n--;
+		/* skip-first: an authentic chunk with the next index. */
+		chunk_seal(cc, key, id, TR_DIR_C2H, (uint64_t)i + (sent == 0 &&
+		    strcmp(fault, "skip-first") == 0),
 		    strcmp(fault, "flip-last") == 0 && sent == 0 ? !last : last,
 		    data + at, n, body, &blen);
 		if (sent == 0 && strcmp(fault, "flip-ct") == 0 && blen > 24)

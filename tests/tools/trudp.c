@@ -377,8 +377,12 @@ cmd_scrape(const struct opts *o, const char *path)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
 		die("connect: %s", strerror(errno));
-	len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: test\r\n"
-	    "\r\n", path);
+	/* "RAW text": send text as the request line instead of a GET. */
+	if (strncmp(path, "RAW ", 4) == 0)
+		len = snprintf(req, sizeof(req), "%s\r\n\r\n", path + 4);
+	else
+		len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: "
+		    "test\r\n\r\n", path);
 	if (send(fd, req, (size_t)len, MSG_NOSIGNAL) != len)
 		die("send: %s", strerror(errno));
 	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
@@ -399,7 +403,8 @@ usage(FILE *f)
 "           [--last-error S] [--disk-free N] [--max] [--node ID] [--bad-sig]\n"
 "  raw --data TEXT\n"
 "  capture [--timeout MS]   (source port = --port; needs CAP_NET_RAW)\n"
-"  scrape --data PATH        (HTTP GET of PATH on TCP --port)\n");
+"  scrape --data PATH        (HTTP GET of PATH on TCP --port; \"RAW line\"\n"
+"                            sends that request line instead)\n");
 }
 
 /* Parse the command line and run the command. */
